@@ -1,0 +1,461 @@
+"""One execution environment: one OS process running one revision of one function.
+
+    STARTING --ready--> IDLE --invoke--> BUSY --response/error--> IDLE
+        |                 |                |
+        +--init error-----+----exit/kill---+--timeout/OOM/crash--> DEAD
+
+INIT runs once; module state then lives on across warm invokes. The host enforces the
+timeout and the memory size, and turns every way a process can die into AWS's error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import enum
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from portico.runtime import errors_payload
+from portico.runtime.config import FunctionConfig, RuntimeSettings
+from portico.runtime.invocation import (
+    ERROR,
+    SUCCESS,
+    TIMEOUT,
+    InvocationRequest,
+    InvocationResult,
+    Outcome,
+)
+from portico.runtime.launch import EntrypointNotFound, Launcher, Transport, environment_variables
+from portico.runtime.limits import RESPONSE_LIMIT_BYTES
+from portico.runtime.logs import (
+    LogSink,
+    OutputCapture,
+    PlatformLines,
+    Report,
+    new_stream_name,
+    tail,
+)
+from portico.runtime.processes import EnvProcess, ExitStatus
+
+_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+class State(enum.Enum):
+    STARTING = "starting"
+    IDLE = "idle"
+    BUSY = "busy"
+    DEAD = "dead"
+
+
+class InitFailed(Exception):
+    """INIT did not complete; `result` is what the invocation that waited on it returns."""
+
+    def __init__(self, outcome: Outcome, init_duration_ms: float) -> None:
+        super().__init__(outcome.error_type)
+        self.outcome = outcome
+        self.init_duration_ms = init_duration_ms
+
+
+def _rss_kb(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_KB
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _peak_rss_kb(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+class ExecutionEnvironment:
+    """Owns a process, its Runtime API transport, its output capture and its log stream."""
+
+    def __init__(
+        self,
+        config: FunctionConfig,
+        settings: RuntimeSettings,
+        launcher: Launcher,
+        log_sink: LogSink,
+        *,
+        provisioned: bool = False,
+        extra_environment: dict[str, str] | None = None,
+        on_death: Callable[[ExecutionEnvironment], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.id = uuid.uuid4().hex
+        self.log_stream = new_stream_name(config.version)
+        self.state = State.STARTING
+        self.provisioned = provisioned
+        self._clock = clock
+        self.last_used = clock()
+        self.init_duration_ms: float | None = None
+        self.invocations = 0
+        self._settings = settings
+        self._launcher = launcher
+        self._sink = log_sink
+        self._extra_environment = extra_environment or {}
+        self._on_death = on_death
+        self._lines = PlatformLines(
+            config.log_format == "JSON", config.function_name, config.version
+        )
+        self._tmp_dir = settings.state_dir / "environments" / self.id
+        self._ready: asyncio.Future[None] | None = None
+        self._outcome: asyncio.Future[Outcome] | None = None
+        self._current: str | None = None
+        self._process: EnvProcess | None = None
+        self._transport: Transport | None = None
+        self._capture: OutputCapture | None = None
+        self._out_of_memory = False
+        self._flooded = False
+        self._init_reported = False
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    # -- INIT ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the process and run INIT; raises InitFailed (the environment is then dead)."""
+        loop = asyncio.get_running_loop()
+        self._ready = loop.create_future()
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
+        self._capture = OutputCapture(
+            loop, [out_read, err_read], self._settings.max_log_bytes_per_invoke, self._on_flood
+        )
+        tmp_dir = self._tmp_dir / "tmp"
+        tmp_dir.mkdir(parents=True)
+        version, version_arn = _runtime_version(self.config)
+        self._capture.add(self._lines.init_start(version, version_arn, self.provisioned))
+        started = time.perf_counter()
+
+        def variables(runtime_api: str) -> dict[str, str]:
+            return environment_variables(
+                self.config,
+                log_stream=self.log_stream,
+                runtime_api=runtime_api,
+                tmp_dir=tmp_dir,
+                provisioned=self.provisioned,
+                extra=self._extra_environment,
+            )
+
+        try:
+            launched = await self._launcher.launch(
+                self.config, self, variables, out_write, err_write
+            )
+        except EntrypointNotFound as exc:
+            self._die()
+            raise InitFailed(_runtime_error(exc.error_type, str(exc)), 0.0) from None
+        except BaseException:
+            self._die()
+            raise
+        finally:
+            os.close(out_write)
+            os.close(err_write)
+        self._process, self._transport = launched.process, launched.transport
+        self._process.exited.add_done_callback(self._on_exit)
+        try:
+            await asyncio.wait_for(asyncio.shield(self._ready), self._settings.init_timeout)
+        except TimeoutError:
+            self._kill()
+            elapsed = (time.perf_counter() - started) * 1000
+            outcome = Outcome(
+                TIMEOUT,
+                errors_payload.timed_out("", self._settings.init_timeout),
+                "Sandbox.Timedout",
+                platform_error=True,
+            )
+            raise InitFailed(outcome, elapsed) from None
+        except InitFailed as failure:
+            failure.init_duration_ms = (time.perf_counter() - started) * 1000
+            raise
+        self.init_duration_ms = (time.perf_counter() - started) * 1000
+        self._flush_logs()
+        self.state = State.IDLE
+
+    # -- INVOKE -------------------------------------------------------------------------
+
+    async def invoke(self, request: InvocationRequest) -> InvocationResult:
+        assert self._capture is not None and self._transport is not None
+        loop = asyncio.get_running_loop()
+        self.state = State.BUSY
+        self.invocations += 1
+        self._current = request.request_id
+        self._outcome = outcome_future = loop.create_future()
+        self._capture.add(self._lines.start(request.request_id))
+        started = time.perf_counter()
+        self._transport.send_invocation(request)
+        timer = loop.call_later(self.config.timeout, self._on_timeout)
+        watchdog = loop.call_later(self._settings.memory_check_interval, self._check_memory)
+        try:
+            outcome = await outcome_future
+        finally:
+            timer.cancel()
+            watchdog.cancel()
+        duration_ms = (time.perf_counter() - started) * 1000
+        self._current = None
+        self.last_used = self._clock()
+        result = self._finish_invocation(request, outcome, duration_ms)
+        if self.state is State.BUSY:
+            self.state = State.IDLE
+        return result
+
+    def report_init_failure(
+        self, request: InvocationRequest, failure: InitFailed
+    ) -> InvocationResult:
+        """Log and return what an invocation gets when the INIT it waited for failed."""
+        assert self._capture is not None
+        outcome = failure.outcome
+        self._capture.drain()
+        self._capture.add(
+            self._lines.init_report(
+                failure.init_duration_ms,
+                outcome.status,
+                outcome.error_type if outcome.status == ERROR else None,
+            )
+        )
+        self._capture.add(self._lines.start(request.request_id))
+        self._init_reported = True
+        payload = _with_request_id(outcome.payload, request.request_id)
+        return self._finish_invocation(
+            request, dataclasses.replace(outcome, payload=payload), failure.init_duration_ms
+        )
+
+    def _finish_invocation(
+        self, request: InvocationRequest, outcome: Outcome, duration_ms: float
+    ) -> InvocationResult:
+        capture = self._capture
+        assert capture is not None
+        capture.drain()
+        if outcome.error_type in ("Runtime.ExitError", "Runtime.OutOfMemory"):
+            message = json.loads(outcome.payload).get("errorMessage", "")
+            capture.add(f"{message}\nRuntime.ExitError\n")
+        init_ms = None
+        if not self._init_reported:
+            init_ms = self.init_duration_ms
+            self._init_reported = True
+        report = Report(
+            request_id=request.request_id,
+            duration_ms=duration_ms,
+            memory_size=self.config.memory_size,
+            max_memory_used_mb=self._max_memory_used_mb(outcome),
+            init_duration_ms=init_ms,
+            status=outcome.status,
+            error_type=outcome.error_type if outcome.status != SUCCESS else None,
+            platform_error=outcome.platform_error,
+        )
+        end = self._lines.end(request.request_id)
+        if end is not None:
+            capture.add(end)
+        capture.add(self._lines.report(report))
+        events = capture.take()
+        self._sink.put(self.config.log_group_name, self.log_stream, events)
+        return InvocationResult(
+            request_id=request.request_id,
+            payload=outcome.payload,
+            executed_version=self.config.version,
+            function_error=None if outcome.status == SUCCESS else "Unhandled",
+            error_type=outcome.error_type,
+            status=outcome.status,
+            log_tail=tail(events),
+            duration_ms=duration_ms,
+            init_duration_ms=init_ms,
+            max_memory_used_mb=report.max_memory_used_mb,
+            log_stream=self.log_stream,
+            cold_start=init_ms is not None,
+        )
+
+    def _max_memory_used_mb(self, outcome: Outcome) -> int:
+        if self._out_of_memory:
+            return self.config.memory_size
+        kb = outcome.max_rss_kb
+        if kb is None and self._process is not None:
+            kb = _peak_rss_kb(self._process.pid)
+        return -(-(kb or 0) // 1024)
+
+    # -- what the runtime said (RuntimePeer) ---------------------------------------------
+
+    def on_ready(self) -> None:
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_result(None)
+
+    def on_init_error(self, error_type: str, body: bytes) -> None:
+        if self._ready is not None and not self._ready.done():
+            outcome = Outcome(ERROR, body, error_type, platform_error=True)
+            self._ready.set_exception(InitFailed(outcome, 0.0))
+            self._kill()
+
+    def on_response(self, request_id: str, body: bytes, max_rss_kb: int | None) -> None:
+        if request_id != self._current:
+            return
+        if len(body) > RESPONSE_LIMIT_BYTES:
+            document = errors_payload.response_too_large()
+            self._resolve(
+                Outcome(ERROR, document, "Function.ResponseSizeTooLarge", max_rss_kb, True)
+            )
+            return
+        self._resolve(Outcome(SUCCESS, body, None, max_rss_kb))
+
+    def on_error(
+        self, request_id: str, error_type: str, body: bytes, max_rss_kb: int | None
+    ) -> None:
+        if request_id == self._current:
+            self._resolve(Outcome(ERROR, body, error_type, max_rss_kb))
+
+    def on_out_of_memory(self) -> None:
+        self._out_of_memory = True
+
+    def on_channel_lost(self) -> None:
+        if self.state is not State.DEAD:
+            self._kill()
+
+    # -- limits and death ----------------------------------------------------------------
+
+    def _resolve(self, outcome: Outcome) -> None:
+        if self._outcome is not None and not self._outcome.done():
+            self._outcome.set_result(outcome)
+
+    def _on_timeout(self) -> None:
+        if self._current is None:
+            return
+        self._resolve(
+            Outcome(
+                TIMEOUT,
+                errors_payload.timed_out(self._current, self.config.timeout),
+                "Sandbox.Timedout",
+                platform_error=True,
+            )
+        )
+        self._kill()
+
+    def _check_memory(self) -> None:
+        if self._process is None or self._current is None:
+            return
+        rss_kb = _rss_kb(self._process.pid)
+        if rss_kb is not None and rss_kb > self.config.memory_size * 1024:
+            self._out_of_memory = True
+            self._kill()
+            return
+        loop = asyncio.get_running_loop()
+        loop.call_later(self._settings.memory_check_interval, self._check_memory)
+
+    def _on_flood(self) -> None:
+        self._flooded = True
+        self._kill()
+
+    def _on_exit(self, exited: asyncio.Future[ExitStatus]) -> None:
+        status = exited.result()
+        request_id = self._current
+        self._die()
+        report_type = "Runtime.ExitError"
+        if self._out_of_memory:
+            report_type, reason = "Runtime.OutOfMemory", "signal: killed"
+        elif self._flooded:
+            limit = self._settings.max_log_bytes_per_invoke
+            reason = f"signal: killed (log output over {limit} bytes in one invocation)"
+        elif status.code == 0:
+            reason = ""
+        else:
+            reason = status.describe()
+        message = (
+            f"Runtime exited with error: {reason}"
+            if reason
+            else "Runtime exited without providing a reason"
+        )
+        if self._ready is not None and not self._ready.done():
+            failure = InitFailed(_runtime_error(report_type, message), 0.0)
+            self._ready.set_exception(failure)
+        elif request_id is not None:
+            self._resolve(_runtime_error(report_type, message, request_id))
+
+    def _kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+
+    def _die(self) -> None:
+        if self.state is State.DEAD:
+            return
+        self.state = State.DEAD
+        if self._capture is not None:
+            self._capture.drain()
+        if self._transport is not None:
+            self._transport.close()
+        tmp = self._tmp_dir
+        asyncio.get_running_loop().run_in_executor(None, _remove_tree, tmp)
+        if self._on_death is not None:
+            self._on_death(self)
+
+    def stop(self) -> None:
+        """Kill the process; the exit is reported as for any other death."""
+        self._kill()
+        if self._process is None:
+            self._die()
+
+    async def wait_closed(self) -> None:
+        if self._process is not None:
+            await asyncio.shield(self._process.exited)
+        if self._capture is not None:
+            self._flush_logs()
+            self._capture.close()
+
+    def _flush_logs(self) -> None:
+        if self._capture is not None:
+            events = self._capture.take()
+            if events:
+                self._sink.put(self.config.log_group_name, self.log_stream, events)
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _runtime_error(report_type: str, message: str, request_id: str | None = None) -> Outcome:
+    """A platform failure: the caller sees Runtime.ExitError (also for running out of
+    memory, as on AWS); REPORT and the result carry the precise `report_type`."""
+    payload_type = "Runtime.ExitError" if report_type == "Runtime.OutOfMemory" else report_type
+    payload = errors_payload.platform_error(payload_type, message, request_id)
+    return Outcome(ERROR, payload, report_type, platform_error=True)
+
+
+def _with_request_id(payload: bytes, request_id: str) -> bytes:
+    """INIT errors are replayed to the invoke that waited, with its request id filled in."""
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        return payload
+    if isinstance(document, dict) and document.get("requestId") == "":
+        document["requestId"] = request_id
+        return json.dumps(document).encode()
+    if isinstance(document, dict) and "requestId" not in document and "errorMessage" in document:
+        message = str(document["errorMessage"])
+        if not message.startswith("RequestId:"):
+            document["errorMessage"] = f"RequestId: {request_id} Error: {message}"
+            return json.dumps(document, separators=(",", ":")).encode()
+    return payload
+
+
+def _runtime_version(config: FunctionConfig) -> tuple[str, str]:
+    family = config.runtime.removesuffix(".x")
+    for prefix in ("python", "nodejs"):
+        if family.startswith(prefix):
+            family = f"{prefix}:{family[len(prefix) :]}"
+    version = f"{family}.portico"
+    digest = hashlib.sha256(version.encode()).hexdigest()
+    return version, f"arn:aws:lambda:{config.region}::runtime:{digest}"

@@ -1,0 +1,297 @@
+"""How an execution environment's process is started, per runtime family.
+
+python3.x  -> forked from the zygote, Runtime API messages as frames on a socketpair
+              (or, with forking off, a fresh interpreter speaking HTTP)
+nodejs*.x  -> `node bootstrap.js` (Portico's), HTTP Runtime API
+provided*  -> the function's own `bootstrap` (code root, then layers), HTTP Runtime API
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from portico.runtime import packages
+from portico.runtime.config import (
+    NODE_RUNTIMES,
+    PROVIDED_RUNTIMES,
+    PYTHON_RUNTIMES,
+    FunctionConfig,
+    RuntimeSettings,
+)
+from portico.runtime.errors import InvalidRuntimeException
+from portico.runtime.invocation import InvocationRequest
+from portico.runtime.packages import SHIM_IMPORT_NAME
+from portico.runtime.processes import EnvProcess, Zygote, exec_process
+from portico.runtime.runtime_api import RuntimeApiEndpoint, RuntimePeer
+from portico.runtime.shim import frames
+
+SHIM_DIR = Path(__file__).parent / "shim"
+SYSTEM_PATH = "/usr/local/bin:/usr/bin/:/bin"
+MIB = 1024 * 1024
+
+
+class EnvironmentPeer(RuntimePeer, Protocol):
+    def on_out_of_memory(self) -> None: ...
+    def on_channel_lost(self) -> None: ...
+
+
+class Transport(Protocol):
+    def send_invocation(self, invocation: InvocationRequest) -> None: ...
+    def close(self) -> None: ...
+
+
+class FramedTransport(asyncio.Protocol):
+    """The built-in bootstrap's side of the socketpair, as seen from the host."""
+
+    def __init__(self, peer: EnvironmentPeer) -> None:
+        self._peer = peer
+        self._decoder = frames.FrameDecoder()
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        for kind, meta, body in self._decoder.feed(data):
+            self._dispatch(kind, meta, body)
+
+    def _dispatch(self, kind: int, meta: dict[str, object], body: bytes) -> None:
+        peer = self._peer
+        request_id = str(meta.get(frames.REQUEST_ID, ""))
+        error_type = str(meta.get(frames.ERROR_TYPE, "Unhandled"))
+        max_rss = meta.get(frames.MAX_RSS_KB)
+        max_rss_kb = max_rss if isinstance(max_rss, int) else None
+        match kind:
+            case frames.READY:
+                peer.on_ready()
+            case frames.RESPONSE:
+                peer.on_response(request_id, body, max_rss_kb)
+            case frames.ERROR:
+                peer.on_error(request_id, error_type, body, max_rss_kb)
+            case frames.INIT_ERROR:
+                peer.on_init_error(error_type, body)
+            case frames.OUT_OF_MEMORY:
+                peer.on_out_of_memory()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._peer.on_channel_lost()
+
+    def send_invocation(self, invocation: InvocationRequest) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(
+                frames.encode(frames.INVOKE, invocation.headers(), invocation.payload)
+            )
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Launched:
+    process: EnvProcess
+    transport: Transport
+
+
+def python_paths(config: FunctionConfig, site_dir: Path) -> list[str]:
+    """sys.path as AWS lays it out: task root, layers (last wins), then the runtime's own."""
+    versions = dict.fromkeys([config.runtime, f"python{sys.version_info[0]}.{sys.version_info[1]}"])
+    paths = [str(config.code_dir)]
+    for layer in reversed(config.layers):
+        paths += [str(layer / "python" / "lib" / v / "site-packages") for v in versions]
+        paths.append(str(layer / "python"))
+    paths.append(str(site_dir))
+    return paths
+
+
+def _search_path(config: FunctionConfig, first: str | None = None) -> str:
+    parts = [first] if first else []
+    parts.append(SYSTEM_PATH)
+    parts += [str(layer / "bin") for layer in reversed(config.layers)]
+    return ":".join(parts)
+
+
+def _library_path(config: FunctionConfig) -> str:
+    libs = [str(layer / "lib") for layer in reversed(config.layers)]
+    return ":".join([*libs, str(config.code_dir / "lib")])
+
+
+def environment_variables(
+    config: FunctionConfig,
+    *,
+    log_stream: str,
+    runtime_api: str,
+    tmp_dir: Path,
+    provisioned: bool,
+    extra: dict[str, str],
+) -> dict[str, str]:
+    """The variables AWS sets, over the function's own (which cannot replace them)."""
+    env = {**config.environment, **extra}
+    env.update(
+        {
+            "_HANDLER": config.handler,
+            "AWS_REGION": config.region,
+            "AWS_DEFAULT_REGION": config.region,
+            "AWS_LAMBDA_FUNCTION_NAME": config.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
+            "AWS_LAMBDA_FUNCTION_VERSION": config.version,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": (
+                "provisioned-concurrency" if provisioned else "on-demand"
+            ),
+            "AWS_LAMBDA_LOG_GROUP_NAME": config.log_group_name,
+            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+            "AWS_LAMBDA_RUNTIME_API": runtime_api,
+            "LAMBDA_TASK_ROOT": str(config.code_dir),
+            "LAMBDA_RUNTIME_DIR": str(SHIM_DIR),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "TMPDIR": str(tmp_dir),
+            "LD_LIBRARY_PATH": _library_path(config),
+        }
+    )
+    if config.runtime not in PROVIDED_RUNTIMES:
+        env["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{config.runtime}"
+    if config.log_format == "JSON":
+        env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        env["AWS_LAMBDA_LOG_LEVEL"] = (config.application_log_level or "INFO").upper()
+    if config.runtime in PYTHON_RUNTIMES:
+        env["PATH"] = _search_path(config, str(Path(sys.executable).parent))
+    elif config.runtime in NODE_RUNTIMES:
+        node = shutil.which("node")
+        env["PATH"] = _search_path(config, str(Path(node).parent) if node else None)
+        modules = [str(layer / "nodejs" / "node_modules") for layer in reversed(config.layers)]
+        env["NODE_PATH"] = ":".join(modules)
+    else:
+        env["PATH"] = _search_path(config)
+    return env
+
+
+EnvironmentFactory = Callable[[str], dict[str, str]]
+
+
+class Launcher:
+    """Starts environment processes; owns the zygote and the runtime's package folder."""
+
+    def __init__(self, settings: RuntimeSettings) -> None:
+        self.settings = settings
+        self.site_dir = settings.state_dir / "python-runtime"
+        self._zygote: Zygote | None = None
+
+    async def start(self) -> None:
+        await asyncio.to_thread(
+            packages.build_runtime_site, self.site_dir, self.settings.runtime_packages
+        )
+        if self.settings.fork_environments:
+            self._zygote = Zygote(self.site_dir, self.settings.preload_modules)
+            await self._zygote.ensure_started()
+
+    async def close(self) -> None:
+        if self._zygote is not None:
+            await self._zygote.close()
+
+    @property
+    def zygote_pid(self) -> int | None:
+        return self._zygote.pid if self._zygote is not None else None
+
+    def data_limit(self, config: FunctionConfig) -> int:
+        """A hard ceiling far above the memory size, for allocations faster than the watchdog."""
+        return config.memory_size * MIB * 2 + 512 * MIB
+
+    async def launch(
+        self,
+        config: FunctionConfig,
+        peer: EnvironmentPeer,
+        environment: EnvironmentFactory,
+        stdout_fd: int,
+        stderr_fd: int,
+    ) -> Launched:
+        if config.runtime in PYTHON_RUNTIMES and self._zygote is not None:
+            return await self._fork(config, peer, environment, stdout_fd, stderr_fd)
+        endpoint = RuntimeApiEndpoint(peer)
+        address = await endpoint.start()
+        try:
+            argv = self._argv(config)
+            process = await exec_process(
+                argv,
+                environment(address),
+                config.code_dir,
+                stdout_fd,
+                stderr_fd,
+                self.data_limit(config),
+            )
+        except BaseException:
+            endpoint.close()
+            raise
+        return Launched(process, endpoint)
+
+    async def _fork(
+        self,
+        config: FunctionConfig,
+        peer: EnvironmentPeer,
+        environment: EnvironmentFactory,
+        stdout_fd: int,
+        stderr_fd: int,
+    ) -> Launched:
+        assert self._zygote is not None
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        request = {
+            "env": environment("127.0.0.1:0"),
+            "cwd": str(config.code_dir),
+            "handler": config.handler,
+            "paths": python_paths(config, self.site_dir),
+            "data_limit": self.data_limit(config),
+        }
+        try:
+            process = await self._zygote.spawn(request, [theirs.fileno(), stdout_fd, stderr_fd])
+        finally:
+            theirs.close()
+        loop = asyncio.get_running_loop()
+        _transport, protocol = await loop.connect_accepted_socket(
+            lambda: FramedTransport(peer), ours
+        )
+        return Launched(process, protocol)
+
+    def _argv(self, config: FunctionConfig) -> list[str]:
+        if config.runtime in PYTHON_RUNTIMES:
+            paths = python_paths(config, self.site_dir)
+            code = (
+                f"import sys; sys.path[:0] = {paths!r}; "
+                f"from {SHIM_IMPORT_NAME} import bootstrap; bootstrap.main()"
+            )
+            return [sys.executable, "-I", "-S", "-c", code]
+        if config.runtime in NODE_RUNTIMES:
+            node = shutil.which("node")
+            if node is None:
+                raise InvalidRuntimeException(
+                    f"Runtime {config.runtime} needs `node` on the server's PATH."
+                )
+            return [node, str(SHIM_DIR / "bootstrap.js")]
+        if config.runtime in PROVIDED_RUNTIMES:
+            return [str(find_bootstrap(config))]
+        raise InvalidRuntimeException(
+            f"The runtime parameter of {config.runtime} is not supported."
+        )
+
+
+class EntrypointNotFound(Exception):
+    """A `provided` function with no executable bootstrap: an INIT failure, as on AWS."""
+
+    error_type = "Runtime.InvalidEntrypoint"
+
+
+def find_bootstrap(config: FunctionConfig) -> Path:
+    candidates = [config.code_dir / "bootstrap", *(layer / "bootstrap" for layer in config.layers)]
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    names = " ".join(str(c) for c in candidates)
+    raise EntrypointNotFound(f"Couldn't find valid bootstrap(s): [{names}]")

@@ -1,0 +1,276 @@
+"""Function logs: capture of an environment's stdout/stderr, and AWS's platform lines.
+
+Every execution environment writes to one log stream of its function's log group
+(`/aws/lambda/<name>`, stream `YYYY/MM/DD/[<version>]<32 hex>`). Around each invocation the
+platform writes START, END and REPORT lines (or `platform.*` JSON records when the function's
+LogFormat is JSON).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+TAIL_BYTES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    timestamp: int  # milliseconds since the epoch
+    message: str
+
+
+class LogSink(Protocol):
+    """Where log events go: the store behind the CloudWatch Logs API, a console, memory."""
+
+    def put(self, group: str, stream: str, events: Sequence[LogEvent]) -> None: ...
+
+
+class MemoryLogSink:
+    """Keeps the newest events of each stream in memory."""
+
+    def __init__(self, max_events_per_stream: int = 10_000) -> None:
+        self._limit = max_events_per_stream
+        self.streams: dict[tuple[str, str], deque[LogEvent]] = {}
+
+    def put(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
+        buffer = self.streams.get((group, stream))
+        if buffer is None:
+            buffer = self.streams[(group, stream)] = deque(maxlen=self._limit)
+        buffer.extend(events)
+
+    def events(self, group: str) -> list[LogEvent]:
+        found = [e for (g, _s), events in self.streams.items() if g == group for e in events]
+        return sorted(found, key=lambda event: event.timestamp)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def new_stream_name(version: str, epoch_seconds: float | None = None) -> str:
+    day = time.strftime("%Y/%m/%d", time.gmtime(epoch_seconds))
+    return f"{day}/[{version}]{uuid.uuid4().hex}"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    request_id: str
+    duration_ms: float
+    memory_size: int
+    max_memory_used_mb: int
+    init_duration_ms: float | None
+    status: str  # success | error | timeout
+    error_type: str | None
+    platform_error: bool  # the platform failed the invoke (timeout, exit, OOM, INIT)
+
+    @property
+    def billed_duration_ms(self) -> int:
+        # On-demand INIT is billed with the first invoke.
+        return max(1, math.ceil(self.duration_ms + (self.init_duration_ms or 0.0)))
+
+
+def _stamp() -> str:
+    now = now_ms()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now / 1000)) + f".{now % 1000:03d}Z"
+
+
+class PlatformLines:
+    """Renders the platform's own log records in the function's log format."""
+
+    def __init__(self, json_format: bool, function_name: str, version: str) -> None:
+        self.json_format = json_format
+        self.function_name = function_name
+        self.version = version
+
+    def _record(self, kind: str, record: dict[str, Any]) -> str:
+        document = {"time": _stamp(), "type": kind, "record": record}
+        return json.dumps(document, separators=(",", ":")) + "\n"
+
+    def init_start(self, runtime_version: str, runtime_version_arn: str, provisioned: bool) -> str:
+        if self.json_format:
+            record = {
+                "initializationType": "provisioned-concurrency" if provisioned else "on-demand",
+                "phase": "init",
+                "runtimeVersion": runtime_version,
+                "runtimeVersionArn": runtime_version_arn,
+                "functionName": self.function_name,
+                "functionVersion": self.version,
+            }
+            return self._record("platform.initStart", record)
+        return (
+            f"INIT_START Runtime Version: {runtime_version}\t"
+            f"Runtime Version ARN: {runtime_version_arn}\n"
+        )
+
+    def init_report(self, duration_ms: float, status: str, error_type: str | None) -> str:
+        if self.json_format:
+            record: dict[str, Any] = {
+                "initializationType": "on-demand",
+                "phase": "init",
+                "status": status,
+                "metrics": {"durationMs": round(duration_ms, 3)},
+            }
+            if error_type:
+                record["errorType"] = error_type
+            return self._record("platform.initReport", record)
+        line = f"INIT_REPORT Init Duration: {duration_ms:.2f} ms\tPhase: init\tStatus: {status}"
+        if error_type:
+            line += f"\tError Type: {error_type}"
+        return line + "\n"
+
+    def start(self, request_id: str) -> str:
+        if self.json_format:
+            return self._record(
+                "platform.start", {"requestId": request_id, "version": self.version}
+            )
+        return f"START RequestId: {request_id} Version: {self.version}\n"
+
+    def end(self, request_id: str) -> str | None:
+        if self.json_format:
+            return None
+        return f"END RequestId: {request_id}\n"
+
+    def report(self, report: Report) -> str:
+        if self.json_format:
+            return self._report_record(report)
+        line = (
+            f"REPORT RequestId: {report.request_id}\tDuration: {report.duration_ms:.2f} ms\t"
+            f"Billed Duration: {report.billed_duration_ms} ms\t"
+            f"Memory Size: {report.memory_size} MB\t"
+            f"Max Memory Used: {report.max_memory_used_mb} MB\t"
+        )
+        if report.init_duration_ms is not None:
+            line += f"Init Duration: {report.init_duration_ms:.2f} ms\t"
+        if not report.platform_error:
+            return line + "\n"
+        line += f"Status: {report.status}"
+        if report.error_type and report.status != "timeout":
+            line += f"\tError Type: {report.error_type}"
+        return line + "\n"
+
+    def _report_record(self, report: Report) -> str:
+        metrics: dict[str, Any] = {
+            "durationMs": round(report.duration_ms, 3),
+            "billedDurationMs": report.billed_duration_ms,
+            "memorySizeMB": report.memory_size,
+            "maxMemoryUsedMB": report.max_memory_used_mb,
+        }
+        if report.init_duration_ms is not None:
+            metrics["initDurationMs"] = round(report.init_duration_ms, 3)
+        record: dict[str, Any] = {
+            "requestId": report.request_id,
+            "metrics": metrics,
+            "status": report.status,
+        }
+        if report.error_type and report.status != "success":
+            record["errorType"] = report.error_type
+        return self._record("platform.report", record)
+
+
+class OutputCapture:
+    """Reads an environment's stdout and stderr pipes into log events, line by line.
+
+    Output is attributed to the invocation running when it is read; `drain()` after a
+    response picks up everything the function wrote before answering. A function that
+    writes more than `limit` bytes during one invocation is reported through `on_flood`.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        fds: Sequence[int],
+        limit: int,
+        on_flood: Callable[[], None],
+    ) -> None:
+        self._loop = loop
+        self._fds = list(fds)
+        self._partial: dict[int, bytes] = dict.fromkeys(self._fds, b"")
+        self._limit = limit
+        self._on_flood = on_flood
+        self._written = 0
+        self.events: list[LogEvent] = []
+        for fd in self._fds:
+            os.set_blocking(fd, False)
+            loop.add_reader(fd, self._read, fd)
+
+    def _read(self, fd: int) -> None:
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._read_eof(fd)
+            return
+        self._take(fd, data)
+
+    def _take(self, fd: int, data: bytes) -> None:
+        self._written += len(data)
+        if self._written > self._limit:
+            if self._written - len(data) <= self._limit:
+                self._on_flood()
+            return
+        lines = (self._partial[fd] + data).split(b"\n")
+        self._partial[fd] = lines.pop()
+        stamp = now_ms()
+        self.events.extend(
+            LogEvent(stamp, line.decode("utf-8", "replace") + "\n") for line in lines if line
+        )
+
+    def _finish_line(self, fd: int) -> None:
+        rest = self._partial.pop(fd, b"")
+        if rest:
+            self.events.append(LogEvent(now_ms(), rest.decode("utf-8", "replace") + "\n"))
+
+    def drain(self) -> None:
+        """Take whatever is already in the pipes, and end any unterminated line."""
+        for fd in list(self._fds):
+            while fd in self._fds:
+                try:
+                    data = os.read(fd, 65536)
+                except BlockingIOError:
+                    break
+                except OSError:
+                    data = b""
+                if not data:
+                    self._read_eof(fd)
+                    break
+                self._take(fd, data)
+            if self._partial.get(fd):
+                self._finish_line(fd)
+                self._partial[fd] = b""
+
+    def _read_eof(self, fd: int) -> None:
+        self._loop.remove_reader(fd)
+        self._fds.remove(fd)
+        os.close(fd)
+        self._finish_line(fd)
+
+    def add(self, message: str) -> None:
+        self.events.append(LogEvent(now_ms(), message))
+
+    def take(self) -> list[LogEvent]:
+        events, self.events = self.events, []
+        self._written = 0
+        return events
+
+    def close(self) -> None:
+        for fd in self._fds:
+            self._loop.remove_reader(fd)
+            os.close(fd)
+        self._fds = []
+
+
+def tail(events: Sequence[LogEvent], size: int = TAIL_BYTES) -> bytes:
+    text = "".join(event.message for event in events).encode()
+    return text[-size:]

@@ -1,0 +1,227 @@
+"""Starting the OS processes that execution environments live in.
+
+Python environments are forked from the zygote (a warm template process); every other
+runtime (and Python when forking is off) is a fresh `exec` of its bootstrap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from portico.runtime.packages import SHIM_IMPORT_NAME
+from portico.runtime.shim import zygote as zygote_shim
+
+
+@dataclass(frozen=True, slots=True)
+class ExitStatus:
+    code: int | None = None
+    signal: int | None = None
+
+    @classmethod
+    def from_wait_status(cls, status: int) -> ExitStatus:
+        if os.WIFSIGNALED(status):
+            return cls(signal=os.WTERMSIG(status))
+        return cls(code=os.waitstatus_to_exitcode(status))
+
+    @classmethod
+    def from_returncode(cls, returncode: int) -> ExitStatus:
+        return cls(signal=-returncode) if returncode < 0 else cls(code=returncode)
+
+    def describe(self) -> str:
+        """As AWS words it: `exit status 1`, `signal: killed`, `signal: segmentation fault`."""
+        if self.signal is not None:
+            name = signal.strsignal(self.signal) or f"signal {self.signal}"
+            return f"signal: {name.lower()}"
+        return f"exit status {self.code}"
+
+
+UNKNOWN_EXIT = ExitStatus(signal=signal.SIGKILL)
+
+
+class EnvProcess:
+    """A running environment process and the future of its exit."""
+
+    def __init__(
+        self,
+        pid: int,
+        exited: asyncio.Future[ExitStatus],
+        waiter: asyncio.Task[None] | None = None,
+    ) -> None:
+        self.pid = pid
+        self.exited = exited
+        self._waiter = waiter  # keeps the task that reaps an exec'd child alive
+
+    def kill(self) -> None:
+        if self.exited.done():
+            return
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
+class Zygote:
+    """Host side of the template process: asks it to fork, hears of exits."""
+
+    def __init__(self, site_dir: Path, preload: Sequence[str]) -> None:
+        self._site_dir = site_dir
+        self._preload = preload
+        self._sock: socket.socket | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._ready: asyncio.Future[None] | None = None
+        self._spawning: dict[int, asyncio.Future[EnvProcess]] = {}
+        self._exits: dict[int, asyncio.Future[ExitStatus]] = {}
+        self._ids = itertools.count(1)
+        self._lock = asyncio.Lock()
+
+    async def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        code = (
+            f"import sys; sys.path.insert(0, {str(self._site_dir)!r}); "
+            f"from {SHIM_IMPORT_NAME} import zygote; zygote.main()"
+        )
+        self._ready = loop.create_future()
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            code,
+            str(theirs.fileno()),
+            ",".join(self._preload),
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
+        )
+        theirs.close()
+        self._sock = ours
+        loop.add_reader(ours.fileno(), self._on_readable)
+        await self._ready
+
+    async def ensure_started(self) -> None:
+        async with self._lock:
+            if self._sock is None:
+                await self._start()
+
+    def _on_readable(self) -> None:
+        assert self._sock is not None
+        try:
+            raw = self._sock.recv(zygote_shim.MAX_MESSAGE)
+        except BlockingIOError:
+            return
+        except OSError:
+            raw = b""
+        if not raw:
+            self._lost()
+            return
+        self._dispatch(json.loads(raw))
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        loop = asyncio.get_running_loop()
+        match message["op"]:
+            case "ready":
+                if self._ready is not None and not self._ready.done():
+                    self._ready.set_result(None)
+            case "spawned":
+                pid = message["pid"]
+                exited = self._exits[pid] = loop.create_future()
+                waiter = self._spawning.pop(message["id"], None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(EnvProcess(pid, exited))
+            case "exited":
+                future = self._exits.pop(message["pid"], None)
+                if future is not None and not future.done():
+                    future.set_result(ExitStatus.from_wait_status(message["status"]))
+
+    def _lost(self) -> None:
+        """The zygote died: fail what waits on it; the next spawn starts a new one."""
+        if self._sock is not None:
+            asyncio.get_running_loop().remove_reader(self._sock.fileno())
+            self._sock.close()
+            self._sock = None
+        for waiter in self._spawning.values():
+            if not waiter.done():
+                waiter.set_exception(ConnectionError("the zygote exited"))
+        for exited in self._exits.values():
+            if not exited.done():
+                exited.set_result(UNKNOWN_EXIT)
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_exception(ConnectionError("the zygote failed to start"))
+        self._spawning.clear()
+        self._exits.clear()
+
+    async def spawn(self, request: dict[str, Any], fds: Sequence[int]) -> EnvProcess:
+        await self.ensure_started()
+        assert self._sock is not None
+        spawn_id = next(self._ids)
+        waiter: asyncio.Future[EnvProcess] = asyncio.get_running_loop().create_future()
+        self._spawning[spawn_id] = waiter
+        message = json.dumps({**request, "op": "spawn", "id": spawn_id}).encode()
+        socket.send_fds(self._sock, [message], list(fds))
+        return await waiter
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    async def close(self) -> None:
+        if self._sock is not None:
+            self._lost()
+        if self._process is not None:
+            try:
+                await asyncio.wait_for(self._process.wait(), 2)
+            except TimeoutError:
+                self._process.kill()
+                await self._process.wait()
+            self._process = None
+
+
+async def exec_process(
+    argv: Sequence[str],
+    env: dict[str, str],
+    cwd: Path,
+    stdout_fd: int,
+    stderr_fd: int,
+    data_limit: int | None,
+) -> EnvProcess:
+    """A fresh process in its own session, its output into the given pipe ends."""
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=stdout_fd,
+        stderr=stderr_fd,
+        start_new_session=True,
+    )
+    if data_limit:
+        try:
+            resource.prlimit(process.pid, resource.RLIMIT_DATA, (data_limit, data_limit))
+            resource.prlimit(process.pid, resource.RLIMIT_CORE, (0, 0))
+        except (ProcessLookupError, OSError):
+            pass
+    loop = asyncio.get_running_loop()
+    exited: asyncio.Future[ExitStatus] = loop.create_future()
+
+    async def wait() -> None:
+        returncode = await process.wait()
+        if not exited.done():
+            exited.set_result(ExitStatus.from_returncode(returncode))
+
+    return EnvProcess(process.pid, exited, loop.create_task(wait()))

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import textwrap
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
+
+MakeFunction = Callable[..., FunctionConfig]
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "state"
+    path.mkdir()
+    return path
+
+
+@pytest_asyncio.fixture
+async def runtime(state_dir: Path) -> AsyncIterator[Runtime]:
+    rt = Runtime(RuntimeSettings(state_dir=state_dir))
+    await rt.start(reap=False)
+    try:
+        yield rt
+    finally:
+        await rt.close()
+
+
+@pytest.fixture
+def make_function(tmp_path: Path) -> MakeFunction:
+    """Write source files into a fresh code folder and describe the function."""
+    counter = iter(range(1_000_000))
+
+    def make(files: dict[str, str], handler: str = "app.handler", **config: Any) -> FunctionConfig:
+        code_dir = tmp_path / f"code{next(counter)}"
+        for name, source in files.items():
+            path = code_dir / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(source))
+            if name == "bootstrap" or name.endswith(".sh"):
+                path.chmod(0o755)
+        config.setdefault("function_name", "fn")
+        return FunctionConfig(handler=handler, code_dir=code_dir, **config)
+
+    return make
