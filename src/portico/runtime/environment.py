@@ -187,6 +187,8 @@ class ExecutionEnvironment:
             failure.init_duration_ms = (time.perf_counter() - started) * 1000
             raise
         self.init_duration_ms = (time.perf_counter() - started) * 1000
+        # A provisioned environment's INIT happened ahead of time: no invoke reports it.
+        self._init_reported = self.provisioned
         self._flush_logs()
         self.state = State.IDLE
 
@@ -386,8 +388,11 @@ class ExecutionEnvironment:
             self._resolve(_runtime_error(report_type, message, request_id))
 
     def _kill(self) -> None:
+        """SIGKILL the process group; the environment is dead from now on, whatever the
+        exit report (which still decides the pending invocation's error) says later."""
         if self._process is not None:
             self._process.kill()
+        self._die()
 
     def _die(self) -> None:
         if self.state is State.DEAD:
@@ -405,8 +410,6 @@ class ExecutionEnvironment:
     def stop(self) -> None:
         """Kill the process; the exit is reported as for any other death."""
         self._kill()
-        if self._process is None:
-            self._die()
 
     async def wait_closed(self) -> None:
         if self._process is not None:

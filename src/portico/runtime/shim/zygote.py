@@ -117,6 +117,8 @@ def _fork(
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             _become_environment(request, fds, stdlib)
+        except SystemExit as exc:  # the handler called sys.exit(): exit as Python would
+            code = _exit_code(exc)
         except BaseException:
             traceback.print_exc()
             code = 1
@@ -126,6 +128,15 @@ def _fork(
     for fd in fds:
         os.close(fd)
     _send(control, {"op": "spawned", "id": request["id"], "pid": pid})
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    sys.stderr.write(f"{exc.code}\n")
+    return 1
 
 
 def _reap(control: socket.socket) -> None:

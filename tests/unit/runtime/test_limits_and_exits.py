@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from portico.runtime.errors import RequestEntityTooLargeException
+from portico.runtime.limits import check_request_size
+from portico.runtime.processes import ExitStatus
+
+
+def test_async_payload_limit() -> None:
+    check_request_size(b"x" * 1024 * 1024, "Event")
+    with pytest.raises(RequestEntityTooLargeException) as raised:
+        check_request_size(b"x" * (1024 * 1024 + 1), "Event")
+    assert raised.value.message == (
+        "1048577 byte payload is too large for the Event invocation type (limit 1048576 bytes)"
+    )
+    check_request_size(b"x" * (6 * 1024 * 1024))
+
+
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [
+        (ExitStatus(code=1), "exit status 1"),
+        (ExitStatus(signal=signal.SIGKILL), "signal: killed"),
+        (ExitStatus(signal=signal.SIGSEGV), "signal: segmentation fault"),
+        (ExitStatus(signal=signal.SIGABRT), "signal: aborted"),
+        (ExitStatus.from_returncode(-15), "signal: terminated"),
+        (ExitStatus.from_wait_status(3 << 8), "exit status 3"),
+    ],
+)
+def test_exit_descriptions(status: ExitStatus, text: str) -> None:
+    assert status.describe() == text

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import json
+
+from portico.runtime.logs import LogEvent, PlatformLines, Report, tail
+
+
+def report(**overrides: object) -> Report:
+    values: dict[str, object] = {
+        "request_id": "r-1",
+        "duration_ms": 2.5,
+        "memory_size": 128,
+        "max_memory_used_mb": 36,
+        "init_duration_ms": None,
+        "status": "success",
+        "error_type": None,
+        "platform_error": False,
+    }
+    values.update(overrides)
+    return Report(**values)  # type: ignore[arg-type]
+
+
+def test_text_report_lines() -> None:
+    lines = PlatformLines(False, "fn", "$LATEST")
+    assert lines.report(report()) == (
+        "REPORT RequestId: r-1\tDuration: 2.50 ms\tBilled Duration: 3 ms\t"
+        "Memory Size: 128 MB\tMax Memory Used: 36 MB\t\n"
+    )
+    cold = report(init_duration_ms=110.1)
+    assert lines.report(cold).endswith("Max Memory Used: 36 MB\tInit Duration: 110.10 ms\t\n")
+    assert "Billed Duration: 113 ms" in lines.report(cold)
+    timeout = report(status="timeout", error_type="Sandbox.Timedout", platform_error=True)
+    assert lines.report(timeout).endswith("Max Memory Used: 36 MB\tStatus: timeout\n")
+    oom = report(status="error", error_type="Runtime.OutOfMemory", platform_error=True)
+    assert lines.report(oom).endswith("\tStatus: error\tError Type: Runtime.OutOfMemory\n")
+    handler_error = report(status="error", error_type="ValueError")
+    assert "Status" not in lines.report(handler_error)
+    assert lines.start("r-1") == "START RequestId: r-1 Version: $LATEST\n"
+    assert lines.end("r-1") == "END RequestId: r-1\n"
+
+
+def test_json_records() -> None:
+    lines = PlatformLines(True, "fn", "3")
+    start = json.loads(lines.start("r-1"))
+    assert start["type"] == "platform.start"
+    assert start["record"] == {"requestId": "r-1", "version": "3"}
+    assert start["time"].endswith("Z") and len(start["time"]) == 24
+    assert lines.end("r-1") is None
+    record = json.loads(lines.report(report(status="error", error_type="X", init_duration_ms=5)))
+    assert record["record"]["status"] == "error" and record["record"]["errorType"] == "X"
+    assert record["record"]["metrics"]["initDurationMs"] == 5
+
+
+def test_tail_keeps_the_last_bytes() -> None:
+    events = [LogEvent(1, "a" * 3000 + "\n"), LogEvent(2, "b" * 3000 + "\n")]
+    assert tail(events) == (("a" * 3000 + "\n" + "b" * 3000 + "\n").encode())[-4096:]
+    assert tail([LogEvent(1, "short\n")]) == b"short\n"
