@@ -12,7 +12,6 @@ provisioned concurrency is topped up, empty pools of old revisions are dropped.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -47,6 +46,7 @@ class Runtime:
         self._launcher = Launcher(settings)
         self._pools: dict[tuple[str, str], FunctionPool] = {}
         self._in_flight: Counter[str] = Counter()
+        self._in_flight_total = 0
         self._reaper: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
 
@@ -86,18 +86,10 @@ class Runtime:
         """A synchronous (RequestResponse) invocation."""
         check_request_size(payload)
         self._admit(config)
-        function_arn = config.function_arn + (f":{qualifier}" if qualifier else "")
-        request = InvocationRequest(
-            request_id=request_id or new_request_id(),
-            payload=payload,
-            deadline_ms=0,
-            function_arn=function_arn,
-            trace_id=trace_id or new_trace_id(),
-            client_context=client_context,
-            cognito_identity=cognito_identity,
-        )
+        request_id = request_id or new_request_id()
         pool = self._pool(config)
         self._in_flight[config.function_name] += 1
+        self._in_flight_total += 1
         env: ExecutionEnvironment | None = None
         try:
             env = pool.take_idle()
@@ -106,13 +98,24 @@ class Runtime:
                 try:
                     await env.start()
                 except InitFailed as failure:
+                    request = InvocationRequest(request_id, payload, 0, "", "")
                     return env.report_init_failure(request, failure)
                 pool.starting.discard(env)
                 pool.busy.add(env)
-            deadline = now_ms() + int(config.timeout * 1000)
-            return await env.invoke(dataclasses.replace(request, deadline_ms=deadline))
+            # The deadline counts from the invoke phase, after any INIT.
+            request = InvocationRequest(
+                request_id=request_id,
+                payload=payload,
+                deadline_ms=now_ms() + int(config.timeout * 1000),
+                function_arn=config.function_arn + (f":{qualifier}" if qualifier else ""),
+                trace_id=trace_id or new_trace_id(),
+                client_context=client_context,
+                cognito_identity=cognito_identity,
+            )
+            return await env.invoke(request)
         finally:
             self._in_flight[config.function_name] -= 1
+            self._in_flight_total -= 1
             if env is not None:
                 pool.give_back(env)
 
@@ -120,7 +123,7 @@ class Runtime:
         reserved = config.reserved_concurrency
         if reserved is not None and self._in_flight[config.function_name] >= reserved:
             raise TooManyRequestsException(TooManyRequestsException.RESERVED)
-        if self._in_flight.total() >= self.settings.account_concurrency:
+        if self._in_flight_total >= self.settings.account_concurrency:
             raise TooManyRequestsException(TooManyRequestsException.ACCOUNT)
 
     def _pool(self, config: FunctionConfig) -> FunctionPool:

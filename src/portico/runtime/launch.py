@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from portico.runtime import packages
 from portico.runtime.config import (
@@ -57,19 +57,18 @@ class FramedTransport(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
         for kind, meta, body in self._decoder.feed(data):
             self._dispatch(kind, meta, body)
 
-    def _dispatch(self, kind: int, meta: dict[str, object], body: bytes) -> None:
+    def _dispatch(self, kind: int, meta: dict[str, str], body: bytes) -> None:
         peer = self._peer
-        request_id = str(meta.get(frames.REQUEST_ID, ""))
-        error_type = str(meta.get(frames.ERROR_TYPE, "Unhandled"))
+        request_id = meta.get(frames.REQUEST_ID, "")
+        error_type = meta.get(frames.ERROR_TYPE, "Unhandled")
         max_rss = meta.get(frames.MAX_RSS_KB)
-        max_rss_kb = max_rss if isinstance(max_rss, int) else None
+        max_rss_kb = int(max_rss) if max_rss and max_rss.isdigit() else None
         match kind:
             case frames.READY:
                 peer.on_ready()

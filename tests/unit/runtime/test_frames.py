@@ -10,7 +10,7 @@ def test_decoder_handles_split_and_joined_frames() -> None:
     two = frames.encode(frames.READY, None)
     stream = one + two
     decoder = frames.FrameDecoder()
-    got = []
+    got: list[frames.Frame] = []
     for i in range(len(stream)):
         got += decoder.feed(stream[i : i + 1])
     assert got == [(frames.RESPONSE, {frames.REQUEST_ID: "r1"}, b"body"), (frames.READY, {}, b"")]

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
 from . import frames
-from .context import LambdaContext
+from .context import LambdaContext, environment_snapshot
 
 Handler = Callable[[Any, LambdaContext], Any]
 ERROR_LOG_INDENT = "\u00a0"
@@ -67,12 +67,13 @@ class FramedChannel:
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
+        self._reader = frames.FrameReader(sock)
 
     def ready(self) -> None:
         self._sock.sendall(frames.encode(frames.READY, None))
 
     def next(self) -> Invocation:
-        kind, meta, body = frames.read_frame(self._sock)
+        kind, meta, body = self._reader.read()
         if kind != frames.INVOKE:
             raise EOFError(f"unexpected frame kind {kind}")
         return _invocation(meta, body)
@@ -324,6 +325,7 @@ class Bootstrap:
         self.request_ids = RequestIdFilter()
         self.json_logs = setup_logging(self.request_ids)
         self.encode = _response_encoder()
+        self.environment = environment_snapshot()
 
     def init(self) -> Handler | None:
         try:
@@ -379,6 +381,7 @@ class Bootstrap:
             invocation.function_arn,
             invocation.client_context,
             invocation.cognito_identity,
+            self.environment,
         )
         try:
             event = json.loads(invocation.body) if invocation.body else None

@@ -49,6 +49,20 @@ def _json_header(raw: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+_ENVIRONMENT_FIELDS = (
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+)
+
+
+def environment_snapshot() -> dict[str, str | None]:
+    """The variables the context reads, taken once per environment (they never change)."""
+    return {name: os.environ.get(name) for name in _ENVIRONMENT_FIELDS}
+
+
 class LambdaContext:
     """Same attributes and types as the context of AWS's Python runtimes."""
 
@@ -59,8 +73,9 @@ class LambdaContext:
         invoked_function_arn: str,
         client_context: str | None = None,
         cognito_identity: str | None = None,
+        environment: dict[str, str | None] | None = None,
     ) -> None:
-        environ = os.environ
+        environ = environment if environment is not None else environment_snapshot()
         self.aws_request_id = request_id
         self.function_name = environ.get("AWS_LAMBDA_FUNCTION_NAME")
         self.function_version = environ.get("AWS_LAMBDA_FUNCTION_VERSION")
