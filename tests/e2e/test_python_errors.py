@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from portico.runtime import Runtime
+from portico.runtime import Runtime, RuntimeSettings
 from portico.runtime.errors import RequestEntityTooLargeException
 from portico.runtime.limits import SYNC_REQUEST_LIMIT_BYTES
 from tests.conftest import MakeFunction
@@ -288,3 +289,33 @@ async def test_unserializable_result(runtime: Runtime, make_function: MakeFuncti
     assert error["errorMessage"] == (
         "Unable to marshal response: Object of type set is not JSON serializable"
     )
+
+
+async def test_init_timeout(state_dir: Path, make_function: MakeFunction) -> None:
+    runtime = Runtime(RuntimeSettings(state_dir=state_dir, init_timeout=0.5))
+    await runtime.start(reap=False)
+    try:
+        config = make_function(
+            {"app.py": "import time\ntime.sleep(5)\ndef handler(e, c):\n    return 1\n"}
+        )
+        result = await runtime.invoke(config, b"{}")
+        assert result.status == "timeout"
+        assert error_of(result.payload) == {
+            "errorType": "Sandbox.Timedout",
+            "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after "
+            "0.50 seconds",
+        }
+        assert "Phase: init\tStatus: timeout\n" in result.log_tail.decode()
+        assert runtime.environments(config.function_name) == []
+    finally:
+        await runtime.close()
+
+
+async def test_exit_during_init(runtime: Runtime, make_function: MakeFunction) -> None:
+    config = make_function({"app.py": "import os\nos._exit(4)\n"})
+    result = await runtime.invoke(config, b"{}")
+    assert error_of(result.payload) == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: "
+        "exit status 4",
+    }

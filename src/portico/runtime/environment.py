@@ -55,12 +55,18 @@ class State(enum.Enum):
 
 
 class InitFailed(Exception):
-    """INIT did not complete; `result` is what the invocation that waited on it returns."""
+    """INIT did not complete; `outcome` is what the invocation that waited on it returns.
 
-    def __init__(self, outcome: Outcome, init_duration_ms: float) -> None:
+    `platform_message` is set when the platform (not the runtime) produced the error, whose
+    message then names the waiting invocation's request id."""
+
+    def __init__(
+        self, outcome: Outcome, init_duration_ms: float, platform_message: str | None = None
+    ) -> None:
         super().__init__(outcome.error_type)
         self.outcome = outcome
         self.init_duration_ms = init_duration_ms
+        self.platform_message = platform_message
 
 
 def _rss_kb(pid: int) -> int | None:
@@ -112,7 +118,10 @@ class ExecutionEnvironment:
         self._extra_environment = extra_environment or {}
         self._on_death = on_death
         self._lines = PlatformLines(
-            config.log_format == "JSON", config.function_name, config.version
+            config.log_format == "JSON",
+            config.function_name,
+            config.version,
+            config.system_log_level,
         )
         self._tmp_dir = settings.state_dir / "environments" / self.id
         self._ready: asyncio.Future[None] | None = None
@@ -162,7 +171,8 @@ class ExecutionEnvironment:
             )
         except EntrypointNotFound as exc:
             self._die()
-            raise InitFailed(_runtime_error(exc.error_type, str(exc)), 0.0) from None
+            outcome = _runtime_error(exc.error_type, str(exc))
+            raise InitFailed(outcome, 0.0, str(exc)) from None
         except BaseException:
             self._die()
             raise
@@ -182,7 +192,8 @@ class ExecutionEnvironment:
                 "Sandbox.Timedout",
                 platform_error=True,
             )
-            raise InitFailed(outcome, elapsed) from None
+            message = f"Task timed out after {self._settings.init_timeout:.2f} seconds"
+            raise InitFailed(outcome, elapsed, message) from None
         except InitFailed as failure:
             failure.init_duration_ms = (time.perf_counter() - started) * 1000
             raise
@@ -235,7 +246,14 @@ class ExecutionEnvironment:
         )
         self._capture.add(self._lines.start(request.request_id))
         self._init_reported = True
-        payload = _with_request_id(outcome.payload, request.request_id)
+        if failure.platform_message is not None:
+            payload = _runtime_error(
+                outcome.error_type or "Runtime.Unknown",
+                failure.platform_message,
+                request.request_id,
+            ).payload
+        else:
+            payload = _with_request_id(outcome.payload, request.request_id)
         return self._finish_invocation(
             request, dataclasses.replace(outcome, payload=payload), failure.init_duration_ms
         )
@@ -263,9 +281,7 @@ class ExecutionEnvironment:
             error_type=outcome.error_type if outcome.status != SUCCESS else None,
             platform_error=outcome.platform_error,
         )
-        end = self._lines.end(request.request_id)
-        if end is not None:
-            capture.add(end)
+        capture.add(self._lines.end(request.request_id))
         capture.add(self._lines.report(report))
         events = capture.take()
         self._sink.put(self.config.log_group_name, self.log_stream, events)
@@ -382,7 +398,7 @@ class ExecutionEnvironment:
             else "Runtime exited without providing a reason"
         )
         if self._ready is not None and not self._ready.done():
-            failure = InitFailed(_runtime_error(report_type, message), 0.0)
+            failure = InitFailed(_runtime_error(report_type, message), 0.0, message)
             self._ready.set_exception(failure)
         elif request_id is not None:
             self._resolve(_runtime_error(report_type, message, request_id))
@@ -446,11 +462,6 @@ def _with_request_id(payload: bytes, request_id: str) -> bytes:
     if isinstance(document, dict) and document.get("requestId") == "":
         document["requestId"] = request_id
         return json.dumps(document).encode()
-    if isinstance(document, dict) and "requestId" not in document and "errorMessage" in document:
-        message = str(document["errorMessage"])
-        if not message.startswith("RequestId:"):
-            document["errorMessage"] = f"RequestId: {request_id} Error: {message}"
-            return json.dumps(document, separators=(",", ":")).encode()
     return payload
 
 

@@ -86,16 +86,28 @@ def _stamp() -> str:
 class PlatformLines:
     """Renders the platform's own log records in the function's log format."""
 
-    def __init__(self, json_format: bool, function_name: str, version: str) -> None:
+    def __init__(
+        self,
+        json_format: bool,
+        function_name: str,
+        version: str,
+        system_log_level: str | None = None,
+    ) -> None:
         self.json_format = json_format
         self.function_name = function_name
         self.version = version
+        # The platform's records are INFO; SystemLogLevel=WARN (JSON format only) drops them.
+        self.quiet = json_format and (system_log_level or "INFO").upper() == "WARN"
 
-    def _record(self, kind: str, record: dict[str, Any]) -> str:
+    def _record(self, kind: str, record: dict[str, Any]) -> str | None:
+        if self.quiet:
+            return None
         document = {"time": _stamp(), "type": kind, "record": record}
         return json.dumps(document, separators=(",", ":")) + "\n"
 
-    def init_start(self, runtime_version: str, runtime_version_arn: str, provisioned: bool) -> str:
+    def init_start(
+        self, runtime_version: str, runtime_version_arn: str, provisioned: bool
+    ) -> str | None:
         if self.json_format:
             record = {
                 "initializationType": "provisioned-concurrency" if provisioned else "on-demand",
@@ -111,7 +123,7 @@ class PlatformLines:
             f"Runtime Version ARN: {runtime_version_arn}\n"
         )
 
-    def init_report(self, duration_ms: float, status: str, error_type: str | None) -> str:
+    def init_report(self, duration_ms: float, status: str, error_type: str | None) -> str | None:
         if self.json_format:
             record: dict[str, Any] = {
                 "initializationType": "on-demand",
@@ -127,7 +139,7 @@ class PlatformLines:
             line += f"\tError Type: {error_type}"
         return line + "\n"
 
-    def start(self, request_id: str) -> str:
+    def start(self, request_id: str) -> str | None:
         if self.json_format:
             return self._record(
                 "platform.start", {"requestId": request_id, "version": self.version}
@@ -139,7 +151,7 @@ class PlatformLines:
             return None
         return f"END RequestId: {request_id}\n"
 
-    def report(self, report: Report) -> str:
+    def report(self, report: Report) -> str | None:
         if self.json_format:
             return self._report_record(report)
         line = (
@@ -157,7 +169,7 @@ class PlatformLines:
             line += f"\tError Type: {report.error_type}"
         return line + "\n"
 
-    def _report_record(self, report: Report) -> str:
+    def _report_record(self, report: Report) -> str | None:
         metrics: dict[str, Any] = {
             "durationMs": round(report.duration_ms, 3),
             "billedDurationMs": report.billed_duration_ms,
@@ -256,8 +268,9 @@ class OutputCapture:
         os.close(fd)
         self._finish_line(fd)
 
-    def add(self, message: str) -> None:
-        self.events.append(LogEvent(now_ms(), message))
+    def add(self, message: str | None) -> None:
+        if message is not None:
+            self.events.append(LogEvent(now_ms(), message))
 
     def take(self) -> list[LogEvent]:
         events, self.events = self.events, []

@@ -65,13 +65,17 @@ class EnvProcess:
         self._waiter = waiter  # keeps the task that reaps an exec'd child alive
 
     def kill(self) -> None:
-        if self.exited.done():
-            return
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
+        if not self.exited.done():
+            _kill_group(self.pid)
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL an environment and whatever it started (it leads its own session)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 class Zygote:
@@ -158,7 +162,9 @@ class Zygote:
         for waiter in self._spawning.values():
             if not waiter.done():
                 waiter.set_exception(ConnectionError("the zygote exited"))
-        for exited in self._exits.values():
+        # Without the zygote nobody reaps its children or reports their exits: end them.
+        for pid, exited in self._exits.items():
+            _kill_group(pid)
             if not exited.done():
                 exited.set_result(UNKNOWN_EXIT)
         if self._ready is not None and not self._ready.done():

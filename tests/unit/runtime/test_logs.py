@@ -55,3 +55,10 @@ def test_tail_keeps_the_last_bytes() -> None:
     events = [LogEvent(1, "a" * 3000 + "\n"), LogEvent(2, "b" * 3000 + "\n")]
     assert tail(events) == (("a" * 3000 + "\n" + "b" * 3000 + "\n").encode())[-4096:]
     assert tail([LogEvent(1, "short\n")]) == b"short\n"
+
+
+def test_system_log_level_warn_drops_platform_records() -> None:
+    lines = PlatformLines(True, "fn", "$LATEST", system_log_level="WARN")
+    assert lines.start("r") is None and lines.report(report()) is None
+    assert lines.init_start("python:3.12", "arn", False) is None
+    assert PlatformLines(False, "fn", "$LATEST", "WARN").start("r") is not None
