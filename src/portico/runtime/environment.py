@@ -45,6 +45,7 @@ from portico.runtime.logs import (
 from portico.runtime.processes import EnvProcess, ExitStatus
 
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+CHANNEL_LOST_GRACE = 0.5  # seconds
 
 
 class State(enum.Enum):
@@ -123,7 +124,7 @@ class ExecutionEnvironment:
             config.version,
             config.system_log_level,
         )
-        self._tmp_dir = settings.state_dir / "environments" / self.id
+        self._tmp_dir = launcher.environments_dir / self.id
         self._ready: asyncio.Future[None] | None = None
         self._outcome: asyncio.Future[Outcome] | None = None
         self._current: str | None = None
@@ -149,8 +150,8 @@ class ExecutionEnvironment:
         self._capture = OutputCapture(
             loop, [out_read, err_read], self._settings.max_log_bytes_per_invoke, self._on_flood
         )
-        tmp_dir = self._tmp_dir / "tmp"
-        tmp_dir.mkdir(parents=True)
+        tmp_dir = self._tmp_dir
+        tmp_dir.mkdir(mode=0o700)
         version, version_arn = _runtime_version(self.config)
         self._capture.add(self._lines.init_start(version, version_arn, self.provisioned))
         started = time.perf_counter()
@@ -341,8 +342,10 @@ class ExecutionEnvironment:
         self._out_of_memory = True
 
     def on_channel_lost(self) -> None:
+        """The runtime closed its end: it is exiting. Give it a moment to exit by itself
+        (its exit status is the error to report), then make sure."""
         if self.state is not State.DEAD:
-            self._kill()
+            asyncio.get_running_loop().call_later(CHANNEL_LOST_GRACE, self._kill)
 
     # -- limits and death ----------------------------------------------------------------
 
@@ -418,8 +421,7 @@ class ExecutionEnvironment:
             self._capture.drain()
         if self._transport is not None:
             self._transport.close()
-        tmp = self._tmp_dir
-        asyncio.get_running_loop().run_in_executor(None, _remove_tree, tmp)
+        _remove_tmp(self._tmp_dir)
         if self._on_death is not None:
             self._on_death(self)
 
@@ -441,8 +443,14 @@ class ExecutionEnvironment:
                 self._sink.put(self.config.log_group_name, self.log_stream, events)
 
 
-def _remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+def _remove_tmp(path: Path) -> None:
+    """Most functions leave their folder empty: one rmdir; a full tree goes to a thread."""
+    try:
+        path.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        asyncio.get_running_loop().run_in_executor(None, shutil.rmtree, path, True)
 
 
 def _runtime_error(report_type: str, message: str, request_id: str | None = None) -> Outcome:

@@ -101,14 +101,14 @@ class Launched:
     transport: Transport
 
 
-def python_paths(config: FunctionConfig, site_dir: Path) -> list[str]:
-    """sys.path as AWS lays it out: task root, layers (last wins), then the runtime's own."""
+def code_paths(config: FunctionConfig) -> list[str]:
+    """The function's part of sys.path, as AWS lays it out: task root, then layers (the last
+    one wins); the runtime's own packages and the standard library follow."""
     versions = dict.fromkeys([config.runtime, f"python{sys.version_info[0]}.{sys.version_info[1]}"])
     paths = [str(config.code_dir)]
     for layer in reversed(config.layers):
         paths += [str(layer / "python" / "lib" / v / "site-packages") for v in versions]
         paths.append(str(layer / "python"))
-    paths.append(str(site_dir))
     return paths
 
 
@@ -183,9 +183,12 @@ class Launcher:
     def __init__(self, settings: RuntimeSettings) -> None:
         self.settings = settings
         self.site_dir = settings.state_dir / "python-runtime"
+        # Each environment's private temporary folder is made here.
+        self.environments_dir = settings.state_dir / "environments"
         self._zygote: Zygote | None = None
 
     async def start(self) -> None:
+        self.environments_dir.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(
             packages.build_runtime_site, self.site_dir, self.settings.runtime_packages
         )
@@ -246,7 +249,7 @@ class Launcher:
             "env": environment("127.0.0.1:0"),
             "cwd": str(config.code_dir),
             "handler": config.handler,
-            "paths": python_paths(config, self.site_dir),
+            "paths": code_paths(config),
             "data_limit": self.data_limit(config),
         }
         try:
@@ -261,7 +264,7 @@ class Launcher:
 
     def _argv(self, config: FunctionConfig) -> list[str]:
         if config.runtime in PYTHON_RUNTIMES:
-            paths = python_paths(config, self.site_dir)
+            paths = [*code_paths(config), str(self.site_dir)]
             code = (
                 f"import sys; sys.path[:0] = {paths!r}; "
                 f"from {SHIM_IMPORT_NAME} import bootstrap; bootstrap.main()"

@@ -89,6 +89,7 @@ class Zygote:
         self._ready: asyncio.Future[None] | None = None
         self._spawning: dict[int, asyncio.Future[EnvProcess]] = {}
         self._exits: dict[int, asyncio.Future[ExitStatus]] = {}
+        self._spare: tuple[int, socket.socket] | None = None
         self._ids = itertools.count(1)
         self._lock = asyncio.Lock()
 
@@ -126,17 +127,15 @@ class Zygote:
     def _on_readable(self) -> None:
         assert self._sock is not None
         try:
-            raw = self._sock.recv(zygote_shim.MAX_MESSAGE)
+            message, fds = zygote_shim.receive(self._sock)
         except BlockingIOError:
             return
-        except OSError:
-            raw = b""
-        if not raw:
+        except (OSError, EOFError):
             self._lost()
             return
-        self._dispatch(json.loads(raw))
+        self._dispatch(message, fds)
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
+    def _dispatch(self, message: dict[str, Any], fds: list[int]) -> None:
         loop = asyncio.get_running_loop()
         match message["op"]:
             case "ready":
@@ -148,6 +147,11 @@ class Zygote:
                 waiter = self._spawning.pop(message["id"], None)
                 if waiter is not None and not waiter.done():
                     waiter.set_result(EnvProcess(pid, exited))
+            case "spare":
+                self._exits[message["pid"]] = loop.create_future()
+                if self._spare is not None:
+                    self._spare[1].close()
+                self._spare = (message["pid"], socket.socket(fileno=fds[0]))
             case "exited":
                 future = self._exits.pop(message["pid"], None)
                 if future is not None and not future.done():
@@ -159,6 +163,9 @@ class Zygote:
             asyncio.get_running_loop().remove_reader(self._sock.fileno())
             self._sock.close()
             self._sock = None
+        if self._spare is not None:
+            self._spare[1].close()
+            self._spare = None
         for waiter in self._spawning.values():
             if not waiter.done():
                 waiter.set_exception(ConnectionError("the zygote exited"))
@@ -175,12 +182,34 @@ class Zygote:
     async def spawn(self, request: dict[str, Any], fds: Sequence[int]) -> EnvProcess:
         await self.ensure_started()
         assert self._sock is not None
+        spare = self._take_spare(request, fds)
+        if spare is not None:
+            return spare
         spawn_id = next(self._ids)
         waiter: asyncio.Future[EnvProcess] = asyncio.get_running_loop().create_future()
         self._spawning[spawn_id] = waiter
         message = json.dumps({**request, "op": "spawn", "id": spawn_id}).encode()
         socket.send_fds(self._sock, [message], list(fds))
         return await waiter
+
+    def _take_spare(self, request: dict[str, Any], fds: Sequence[int]) -> EnvProcess | None:
+        """Assign the waiting spare, if there is a live one, and ask for the next."""
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        pid, sock = spare
+        exited = self._exits.get(pid)
+        try:
+            if exited is None or exited.done():
+                return None
+            socket.send_fds(sock, [json.dumps(request).encode()], list(fds))
+        except OSError:
+            return None
+        finally:
+            sock.close()
+            if self._sock is not None:
+                self._sock.send(json.dumps({"op": "refill"}).encode())
+        return EnvProcess(pid, exited)
 
     @property
     def pid(self) -> int | None:
