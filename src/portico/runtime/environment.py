@@ -133,6 +133,8 @@ class ExecutionEnvironment:
         self._capture: OutputCapture | None = None
         self._out_of_memory = False
         self._flooded = False
+        self._deadline = 0.0
+        self._tick: asyncio.TimerHandle | None = None
         self._init_reported = False
 
     @property
@@ -145,10 +147,10 @@ class ExecutionEnvironment:
         """Start the process and run INIT; raises InitFailed (the environment is then dead)."""
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
+        # stdout and stderr share one pipe: one log stream, in the order written.
         out_read, out_write = os.pipe()
-        err_read, err_write = os.pipe()
         self._capture = OutputCapture(
-            loop, [out_read, err_read], self._settings.max_log_bytes_per_invoke, self._on_flood
+            loop, [out_read], self._settings.max_log_bytes_per_invoke, self._on_flood
         )
         tmp_dir = self._tmp_dir
         tmp_dir.mkdir(mode=0o700)
@@ -168,7 +170,7 @@ class ExecutionEnvironment:
 
         try:
             launched = await self._launcher.launch(
-                self.config, self, variables, out_write, err_write
+                self.config, self, variables, out_write, out_write
             )
         except EntrypointNotFound as exc:
             self._die()
@@ -179,7 +181,6 @@ class ExecutionEnvironment:
             raise
         finally:
             os.close(out_write)
-            os.close(err_write)
         self._process, self._transport = launched.process, launched.transport
         self._process.exited.add_done_callback(self._on_exit)
         try:
@@ -216,13 +217,16 @@ class ExecutionEnvironment:
         self._capture.add(self._lines.start(request.request_id))
         started = time.perf_counter()
         self._transport.send_invocation(request)
-        timer = loop.call_later(self.config.timeout, self._on_timeout)
-        watchdog = loop.call_later(self._settings.memory_check_interval, self._check_memory)
+        self._deadline = loop.time() + self.config.timeout
+        self._tick = loop.call_later(
+            min(self._settings.memory_check_interval, self.config.timeout), self._on_tick
+        )
         try:
             outcome = await outcome_future
         finally:
-            timer.cancel()
-            watchdog.cancel()
+            if self._tick is not None:
+                self._tick.cancel()
+                self._tick = None
         duration_ms = (time.perf_counter() - started) * 1000
         self._current = None
         self.last_used = self._clock()
@@ -353,6 +357,23 @@ class ExecutionEnvironment:
         if self._outcome is not None and not self._outcome.done():
             self._outcome.set_result(outcome)
 
+    def _on_tick(self) -> None:
+        """One timer per invocation: the timeout, and the memory size between checks."""
+        self._tick = None
+        if self._current is None or self._process is None:
+            return
+        loop = asyncio.get_running_loop()
+        left = self._deadline - loop.time()
+        if left <= 0:
+            self._on_timeout()
+            return
+        rss_kb = _rss_kb(self._process.pid)
+        if rss_kb is not None and rss_kb > self.config.memory_size * 1024:
+            self._out_of_memory = True
+            self._kill()
+            return
+        self._tick = loop.call_later(min(self._settings.memory_check_interval, left), self._on_tick)
+
     def _on_timeout(self) -> None:
         if self._current is None:
             return
@@ -365,17 +386,6 @@ class ExecutionEnvironment:
             )
         )
         self._kill()
-
-    def _check_memory(self) -> None:
-        if self._process is None or self._current is None:
-            return
-        rss_kb = _rss_kb(self._process.pid)
-        if rss_kb is not None and rss_kb > self.config.memory_size * 1024:
-            self._out_of_memory = True
-            self._kill()
-            return
-        loop = asyncio.get_running_loop()
-        loop.call_later(self._settings.memory_check_interval, self._check_memory)
 
     def _on_flood(self) -> None:
         self._flooded = True

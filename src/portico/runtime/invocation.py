@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import time
-import uuid
 from dataclasses import dataclass, field
 
 from portico.runtime.shim import frames
-
-
-def new_request_id() -> str:
-    return str(uuid.uuid4())
-
-
-def new_trace_id() -> str:
-    root = f"1-{int(time.time()):08x}-{os.urandom(12).hex()}"
-    return f"Root={root};Parent={os.urandom(8).hex()};Sampled=0"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,12 +19,8 @@ from collections.abc import Callable
 from portico.runtime.config import FunctionConfig, RuntimeSettings
 from portico.runtime.environment import ExecutionEnvironment, InitFailed, State
 from portico.runtime.errors import TooManyRequestsException
-from portico.runtime.invocation import (
-    InvocationRequest,
-    InvocationResult,
-    new_request_id,
-    new_trace_id,
-)
+from portico.runtime.ids import IdGenerator
+from portico.runtime.invocation import InvocationRequest, InvocationResult
 from portico.runtime.launch import Launcher
 from portico.runtime.limits import check_request_size
 from portico.runtime.logs import LogSink, MemoryLogSink, now_ms
@@ -39,8 +35,10 @@ class Runtime:
         settings: RuntimeSettings,
         log_sink: LogSink | None = None,
         clock: Callable[[], float] = time.monotonic,
+        ids: IdGenerator | None = None,
     ) -> None:
         self.settings = settings
+        self._ids = ids if ids is not None else IdGenerator()
         self.log_sink: LogSink = log_sink if log_sink is not None else MemoryLogSink()
         self._clock = clock
         self._launcher = Launcher(settings)
@@ -86,7 +84,7 @@ class Runtime:
         """A synchronous (RequestResponse) invocation."""
         check_request_size(payload)
         self._admit(config)
-        request_id = request_id or new_request_id()
+        request_id = request_id or self._ids.request_id()
         pool = self._pool(config)
         self._in_flight[config.function_name] += 1
         self._in_flight_total += 1
@@ -108,7 +106,7 @@ class Runtime:
                 payload=payload,
                 deadline_ms=now_ms() + int(config.timeout * 1000),
                 function_arn=config.function_arn + (f":{qualifier}" if qualifier else ""),
-                trace_id=trace_id or new_trace_id(),
+                trace_id=trace_id or self._ids.trace_id(),
                 client_context=client_context,
                 cognito_identity=cognito_identity,
             )

@@ -32,3 +32,18 @@ def test_async_payload_limit() -> None:
 )
 def test_exit_descriptions(status: ExitStatus, text: str) -> None:
     assert status.describe() == text
+
+
+def test_ids_have_aws_shapes() -> None:
+    import re
+    import uuid
+
+    from portico.runtime.ids import IdGenerator
+
+    ids = IdGenerator(seed=b"fixed")
+    first = ids.request_id()
+    assert uuid.UUID(first).version == 4 and first != ids.request_id()
+    assert IdGenerator(seed=b"fixed").request_id() == first
+    assert re.fullmatch(
+        r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0", ids.trace_id()
+    )

@@ -1,0 +1,29 @@
+"""Request and trace ids, from a generator the runtime owns (and tests may replace)."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
+
+
+class IdGenerator:
+    """Random ids without a system call each: a private generator seeded from the OS."""
+
+    def __init__(self, seed: bytes | None = None) -> None:
+        # Ids need to be unique, not secret: no credential or token is derived from them.
+        self._random = random.Random(seed if seed is not None else os.urandom(32))  # noqa: S311
+
+    def request_id(self) -> str:
+        """A version 4 UUID, formatted without building a `uuid.UUID`."""
+        bits = self._random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET
+        text = f"{bits:032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+    def trace_id(self) -> str:
+        bits = self._random.getrandbits(160)
+        root = f"1-{int(time.time()):08x}-{bits >> 64:024x}"
+        return f"Root={root};Parent={bits & (2**64 - 1):016x};Sampled=0"
