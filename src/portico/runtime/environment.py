@@ -113,6 +113,8 @@ class ExecutionEnvironment:
         self.last_used = clock()
         self.init_duration_ms: float | None = None
         self.invocations = 0
+        self.accepting = False  # the runtime waits for work (asked for /next)
+        self._accepting_waiter: asyncio.Future[None] | None = None
         self._settings = settings
         self._launcher = launcher
         self._sink = log_sink
@@ -136,6 +138,10 @@ class ExecutionEnvironment:
         self._deadline = 0.0
         self._tick: asyncio.TimerHandle | None = None
         self._init_reported = False
+
+    @property
+    def alive(self) -> bool:
+        return self.state is not State.DEAD
 
     @property
     def pid(self) -> int | None:
@@ -213,6 +219,7 @@ class ExecutionEnvironment:
         self.state = State.BUSY
         self.invocations += 1
         self._current = request.request_id
+        self.accepting = False
         self._outcome = outcome_future = loop.create_future()
         self._capture.add(self._lines.start(request.request_id))
         started = time.perf_counter()
@@ -229,11 +236,27 @@ class ExecutionEnvironment:
                 self._tick = None
         duration_ms = (time.perf_counter() - started) * 1000
         self._current = None
+        if self._transport.implicit_next:
+            self.accepting = True
         self.last_used = self._clock()
         result = self._finish_invocation(request, outcome, duration_ms)
         if self.state is State.BUSY:
             self.state = State.IDLE
         return result
+
+    async def until_accepting(self, grace: float) -> bool:
+        """Wait for a runtime that has answered to ask for more; False if it died or took
+        longer than `grace` (it is then stopped)."""
+        if self.accepting or not self.alive:
+            return self.alive
+        self._accepting_waiter = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._accepting_waiter), grace)
+        except TimeoutError:
+            self.stop()
+        finally:
+            self._accepting_waiter = None
+        return self.alive and self.accepting
 
     def report_init_failure(
         self, request: InvocationRequest, failure: InitFailed
@@ -316,6 +339,9 @@ class ExecutionEnvironment:
     # -- what the runtime said (RuntimePeer) ---------------------------------------------
 
     def on_ready(self) -> None:
+        self.accepting = True
+        if self._accepting_waiter is not None and not self._accepting_waiter.done():
+            self._accepting_waiter.set_result(None)
         if self._ready is not None and not self._ready.done():
             self._ready.set_result(None)
 
@@ -432,6 +458,8 @@ class ExecutionEnvironment:
         if self._transport is not None:
             self._transport.close()
         _remove_tmp(self._tmp_dir)
+        if self._accepting_waiter is not None and not self._accepting_waiter.done():
+            self._accepting_waiter.set_result(None)
         if self._on_death is not None:
             self._on_death(self)
 

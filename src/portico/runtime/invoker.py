@@ -26,6 +26,10 @@ from portico.runtime.limits import check_request_size
 from portico.runtime.logs import LogSink, MemoryLogSink, now_ms
 from portico.runtime.pool import FunctionPool
 
+# How long an invoke waits for a runtime that has answered to ask for the next event,
+# rather than starting another environment.
+NEXT_GRACE = 2.0
+
 
 class Runtime:
     """Runs functions in execution environments. One per server (or CLI run)."""
@@ -91,6 +95,9 @@ class Runtime:
         env: ExecutionEnvironment | None = None
         try:
             env = pool.take_idle()
+            if env is not None and not await env.until_accepting(NEXT_GRACE):
+                pool.forget(env)
+                env = None
             if env is None:
                 env = self._new_environment(pool, extra_environment, provisioned=False)
                 try:

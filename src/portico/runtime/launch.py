@@ -44,12 +44,16 @@ class EnvironmentPeer(RuntimePeer, Protocol):
 
 
 class Transport(Protocol):
+    implicit_next: bool  # an answer means "next" too (the built-in bootstrap's frames)
+
     def send_invocation(self, invocation: InvocationRequest) -> None: ...
     def close(self) -> None: ...
 
 
 class FramedTransport(asyncio.Protocol):
     """The built-in bootstrap's side of the socketpair, as seen from the host."""
+
+    implicit_next = True  # the bootstrap reads the next frame as soon as it has answered
 
     def __init__(self, peer: EnvironmentPeer) -> None:
         self._peer = peer

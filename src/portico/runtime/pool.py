@@ -19,12 +19,23 @@ class FunctionPool:
         self.provisioned_target = 0
 
     def take_idle(self) -> ExecutionEnvironment | None:
-        while self.idle:
-            environment = self.idle.pop()
-            if environment.state is State.IDLE:
+        """The newest idle environment, preferring one whose runtime already waits for work
+        over one that has answered but not yet asked for more; the dead are dropped."""
+        finishing = None
+        for index in range(len(self.idle) - 1, -1, -1):
+            environment = self.idle[index]
+            if environment.state is not State.IDLE:
+                del self.idle[index]
+            elif environment.accepting:
+                del self.idle[index]
                 self.busy.add(environment)
                 return environment
-        return None
+            elif finishing is None:
+                finishing = environment
+        if finishing is not None:
+            self.idle.remove(finishing)
+            self.busy.add(finishing)
+        return finishing
 
     def give_back(self, environment: ExecutionEnvironment) -> None:
         self.busy.discard(environment)

@@ -35,7 +35,9 @@ MAX_REQUEST_BYTES = RESPONSE_LIMIT_BYTES + 64 * 1024
 class RuntimePeer(Protocol):
     """The environment, told what its runtime said."""
 
-    def on_ready(self) -> None: ...
+    def on_ready(self) -> None:
+        """The runtime asked for work (`/next`); the first time, INIT is over."""
+
     def on_init_error(self, error_type: str, body: bytes) -> None: ...
     def on_response(self, request_id: str, body: bytes, max_rss_kb: int | None) -> None: ...
     def on_error(
@@ -56,13 +58,16 @@ ACCEPTED = _json_reply(202, {"status": "OK"})
 class RuntimeApiEndpoint:
     """Serves one environment's runtime; `send_invocation` hands the next event to `/next`."""
 
+    # A runtime is ready for more only when it asks: AWS's Node runtime, for one, exits
+    # after posting an uncaught exception instead.
+    implicit_next = False
+
     def __init__(self, peer: RuntimePeer) -> None:
         self._peer = peer
         self._server: asyncio.Server | None = None
         self._queued: InvocationRequest | None = None
         self._waiting: asyncio.Future[InvocationRequest] | None = None
         self._current: str | None = None
-        self._initialized = False
         self._connections: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> str:
@@ -157,9 +162,7 @@ class RuntimeApiEndpoint:
         return _json_reply(404, {"errorMessage": "Not Found", "errorType": "NotFound"})
 
     async def _next(self) -> Reply:
-        if not self._initialized:
-            self._initialized = True
-            self._peer.on_ready()
+        self._peer.on_ready()
         if self._queued is not None:
             invocation, self._queued = self._queued, None
         else:
