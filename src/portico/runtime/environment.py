@@ -156,7 +156,7 @@ class ExecutionEnvironment:
         # stdout and stderr share one pipe: one log stream, in the order written.
         out_read, out_write = os.pipe()
         self._capture = OutputCapture(
-            loop, [out_read], self._settings.max_log_bytes_per_invoke, self._on_flood
+            loop, out_read, self._settings.max_log_bytes_per_invoke, self._on_flood
         )
         tmp_dir = self._tmp_dir
         tmp_dir.mkdir(mode=0o700)
@@ -175,9 +175,7 @@ class ExecutionEnvironment:
             )
 
         try:
-            launched = await self._launcher.launch(
-                self.config, self, variables, out_write, out_write
-            )
+            launched = await self._launcher.launch(self.config, self, variables, out_write)
         except EntrypointNotFound as exc:
             self._die()
             outcome = _runtime_error(exc.error_type, str(exc))

@@ -217,11 +217,11 @@ class Launcher:
         config: FunctionConfig,
         peer: EnvironmentPeer,
         environment: EnvironmentFactory,
-        stdout_fd: int,
-        stderr_fd: int,
+        output_fd: int,
     ) -> Launched:
+        """Start a process whose stdout and stderr both go to `output_fd`."""
         if config.runtime in PYTHON_RUNTIMES and self._zygote is not None:
-            return await self._fork(config, peer, environment, stdout_fd, stderr_fd)
+            return await self._fork(config, peer, environment, output_fd)
         endpoint = RuntimeApiEndpoint(peer)
         address = await endpoint.start()
         try:
@@ -230,8 +230,7 @@ class Launcher:
                 argv,
                 environment(address),
                 config.code_dir,
-                stdout_fd,
-                stderr_fd,
+                output_fd,
                 self.data_limit(config),
             )
         except BaseException:
@@ -244,8 +243,7 @@ class Launcher:
         config: FunctionConfig,
         peer: EnvironmentPeer,
         environment: EnvironmentFactory,
-        stdout_fd: int,
-        stderr_fd: int,
+        output_fd: int,
     ) -> Launched:
         assert self._zygote is not None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -257,7 +255,7 @@ class Launcher:
             "data_limit": self.data_limit(config),
         }
         try:
-            process = await self._zygote.spawn(request, [theirs.fileno(), stdout_fd, stderr_fd])
+            process = await self._zygote.spawn(request, [theirs.fileno(), output_fd])
         finally:
             theirs.close()
         loop = asyncio.get_running_loop()

@@ -189,7 +189,7 @@ class PlatformLines:
 
 
 class OutputCapture:
-    """Reads an environment's stdout and stderr pipes into log events, line by line.
+    """Reads an environment's output pipe (stdout and stderr both) into log events.
 
     Output is attributed to the invocation running when it is read; `drain()` after a
     response picks up everything the function wrote before answering. A function that
@@ -199,74 +199,60 @@ class OutputCapture:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        fds: Sequence[int],
+        fd: int,
         limit: int,
         on_flood: Callable[[], None],
     ) -> None:
         self._loop = loop
-        self._fds = list(fds)
-        self._partial: dict[int, bytes] = dict.fromkeys(self._fds, b"")
+        self._fd: int | None = fd
+        self._partial = b""
         self._limit = limit
         self._on_flood = on_flood
         self._written = 0
         self.events: list[LogEvent] = []
-        for fd in self._fds:
-            os.set_blocking(fd, False)
-            loop.add_reader(fd, self._read, fd)
+        os.set_blocking(fd, False)
+        loop.add_reader(fd, self._read)
 
-    def _read(self, fd: int) -> None:
+    def _read(self) -> bool:
+        """Take one chunk; False when there is nothing more for now (or ever)."""
+        if self._fd is None:
+            return False
         try:
-            data = os.read(fd, 65536)
+            data = os.read(self._fd, 65536)
         except BlockingIOError:
-            return
+            return False
         except OSError:
             data = b""
         if not data:
-            self._read_eof(fd)
-            return
-        self._take(fd, data)
+            self.close()
+            self._end_line()
+            return False
+        self._take(data)
+        return True
 
-    def _take(self, fd: int, data: bytes) -> None:
+    def _take(self, data: bytes) -> None:
         self._written += len(data)
         if self._written > self._limit:
             if self._written - len(data) <= self._limit:
                 self._on_flood()
             return
-        lines = (self._partial[fd] + data).split(b"\n")
-        self._partial[fd] = lines.pop()
+        lines = (self._partial + data).split(b"\n")
+        self._partial = lines.pop()
         stamp = now_ms()
         self.events.extend(
             LogEvent(stamp, line.decode("utf-8", "replace") + "\n") for line in lines if line
         )
 
-    def _finish_line(self, fd: int) -> None:
-        rest = self._partial.pop(fd, b"")
-        if rest:
-            self.events.append(LogEvent(now_ms(), rest.decode("utf-8", "replace") + "\n"))
+    def _end_line(self) -> None:
+        if self._partial:
+            self.events.append(LogEvent(now_ms(), self._partial.decode("utf-8", "replace") + "\n"))
+            self._partial = b""
 
     def drain(self) -> None:
-        """Take whatever is already in the pipes, and end any unterminated line."""
-        for fd in list(self._fds):
-            while fd in self._fds:
-                try:
-                    data = os.read(fd, 65536)
-                except BlockingIOError:
-                    break
-                except OSError:
-                    data = b""
-                if not data:
-                    self._read_eof(fd)
-                    break
-                self._take(fd, data)
-            if self._partial.get(fd):
-                self._finish_line(fd)
-                self._partial[fd] = b""
-
-    def _read_eof(self, fd: int) -> None:
-        self._loop.remove_reader(fd)
-        self._fds.remove(fd)
-        os.close(fd)
-        self._finish_line(fd)
+        """Take whatever is already in the pipe, and end any unterminated line."""
+        while self._read():
+            pass
+        self._end_line()
 
     def add(self, message: str | None) -> None:
         if message is not None:
@@ -278,10 +264,10 @@ class OutputCapture:
         return events
 
     def close(self) -> None:
-        for fd in self._fds:
-            self._loop.remove_reader(fd)
-            os.close(fd)
-        self._fds = []
+        if self._fd is not None:
+            self._loop.remove_reader(self._fd)
+            os.close(self._fd)
+            self._fd = None
 
 
 def tail(events: Sequence[LogEvent], size: int = TAIL_BYTES) -> bytes:

@@ -231,18 +231,17 @@ async def exec_process(
     argv: Sequence[str],
     env: dict[str, str],
     cwd: Path,
-    stdout_fd: int,
-    stderr_fd: int,
+    output_fd: int,
     data_limit: int | None,
 ) -> EnvProcess:
-    """A fresh process in its own session, its output into the given pipe ends."""
+    """A fresh process in its own session, its stdout and stderr into `output_fd`."""
     process = await asyncio.create_subprocess_exec(
         *argv,
         env=env,
         cwd=cwd,
         stdin=subprocess.DEVNULL,
-        stdout=stdout_fd,
-        stderr=stderr_fd,
+        stdout=output_fd,
+        stderr=output_fd,
         start_new_session=True,
     )
     if data_limit:

@@ -2,7 +2,7 @@
 
     zygote ──fork() ahead of need──► spare: own session, warm pages; waits on a socket
     zygote ──{"op": "spare", "pid"} + fd [the spare's socket]──► host
-    host ──request + fds [channel, stdout, stderr]──► spare   (the cold start: one hop)
+    host ──request + fds [channel, output]──► spare   (the cold start: one hop)
     host ──{"op": "refill"}──► zygote, which forks the next spare
     zygote ──{"op": "exited", "pid", "status"}──► host        (it reaps every child)
 
@@ -220,11 +220,10 @@ class Zygote:
         self._become(request, fds)
 
     def _become(self, request: dict[str, Any], fds: list[int]) -> None:
-        channel_fd, stdout_fd, stderr_fd = fds
-        os.dup2(stdout_fd, 1)
-        os.dup2(stderr_fd, 2)
-        os.close(stdout_fd)
-        os.close(stderr_fd)
+        channel_fd, output_fd = fds
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        os.close(output_fd)
         os.environ.clear()
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
