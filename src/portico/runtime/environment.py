@@ -102,6 +102,7 @@ class ExecutionEnvironment:
         provisioned: bool = False,
         extra_environment: dict[str, str] | None = None,
         on_death: Callable[[ExecutionEnvironment], None] | None = None,
+        on_closed: Callable[[ExecutionEnvironment], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
@@ -120,6 +121,7 @@ class ExecutionEnvironment:
         self._sink = log_sink
         self._extra_environment = extra_environment or {}
         self._on_death = on_death
+        self._on_closed = on_closed
         self._lines = PlatformLines(
             config.log_format == "JSON",
             config.function_name,
@@ -178,10 +180,12 @@ class ExecutionEnvironment:
             launched = await self._launcher.launch(self.config, self, variables, out_write)
         except EntrypointNotFound as exc:
             self._die()
+            self._closed()
             outcome = _runtime_error(exc.error_type, str(exc))
             raise InitFailed(outcome, 0.0, str(exc)) from None
         except BaseException:
             self._die()
+            self._closed()
             raise
         finally:
             os.close(out_write)
@@ -419,6 +423,7 @@ class ExecutionEnvironment:
         status = exited.result()
         request_id = self._current
         self._die()
+        self._closed()
         report_type = "Runtime.ExitError"
         if self._out_of_memory:
             report_type, reason = "Runtime.OutOfMemory", "signal: killed"
@@ -460,6 +465,12 @@ class ExecutionEnvironment:
             self._accepting_waiter.set_result(None)
         if self._on_death is not None:
             self._on_death(self)
+
+    def _closed(self) -> None:
+        """The process is gone (or never was): nothing of this environment is left to wait for."""
+        if self._on_closed is not None:
+            on_closed, self._on_closed = self._on_closed, None
+            on_closed(self)
 
     def stop(self) -> None:
         """Kill the process; the exit is reported as for any other death."""

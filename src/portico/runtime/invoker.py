@@ -47,6 +47,9 @@ class Runtime:
         self._clock = clock
         self._launcher = Launcher(settings)
         self._pools: dict[tuple[str, str], FunctionPool] = {}
+        # Every environment whose process may still run, pooled or not (one whose INIT
+        # failed is out of its pool while its exit is on the way): close() waits for all.
+        self._living: set[ExecutionEnvironment] = set()
         self._in_flight: Counter[str] = Counter()
         self._in_flight_total = 0
         self._reaper: asyncio.Task[None] | None = None
@@ -60,7 +63,7 @@ class Runtime:
     async def close(self) -> None:
         if self._reaper is not None:
             self._reaper.cancel()
-        environments = [env for pool in self._pools.values() for env in pool.all()]
+        environments = list(self._living)
         for env in environments:
             env.stop()
         await asyncio.gather(*(env.wait_closed() for env in environments), return_exceptions=True)
@@ -153,8 +156,10 @@ class Runtime:
             provisioned=provisioned,
             extra_environment=extra,
             on_death=pool.forget,
+            on_closed=self._living.discard,
             clock=self._clock,
         )
+        self._living.add(env)
         pool.starting.add(env)
         return env
 

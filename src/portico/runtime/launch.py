@@ -171,11 +171,34 @@ def environment_variables(
     elif config.runtime in NODE_RUNTIMES:
         node = shutil.which("node")
         env["PATH"] = _search_path(config, str(Path(node).parent) if node else None)
-        modules = [str(layer / "nodejs" / "node_modules") for layer in reversed(config.layers)]
-        env["NODE_PATH"] = ":".join(modules)
+        if "NODE_PATH" not in config.environment:
+            env["NODE_PATH"] = _node_path(config)
     else:
         env["PATH"] = _search_path(config)
     return env
+
+
+def _node_path(config: FunctionConfig) -> str:
+    """AWS's order: each layer's nodejs/node<major>/node_modules and nodejs/node_modules
+    (the last layer first), then the task root."""
+    major = config.runtime.removeprefix("nodejs").removesuffix(".x")
+    modules: list[str] = []
+    for layer in reversed(config.layers):
+        modules.append(str(layer / "nodejs" / f"node{major}" / "node_modules"))
+        modules.append(str(layer / "nodejs" / "node_modules"))
+    return ":".join([*modules, str(config.code_dir)])
+
+
+def node_arguments(memory_size: int) -> list[str]:
+    """V8's heap sized to the function's memory, as AWS's Node bootstrap sizes it."""
+    semi_space = max(memory_size // 10 // 2, 1)
+    old_space = memory_size - memory_size // 10
+    return [
+        "--expose-gc",
+        "--max-http-header-size=81920",
+        f"--max-semi-space-size={semi_space}",
+        f"--max-old-space-size={old_space}",
+    ]
 
 
 EnvironmentFactory = Callable[[str], dict[str, str]]
@@ -278,7 +301,7 @@ class Launcher:
                 raise InvalidRuntimeException(
                     f"Runtime {config.runtime} needs `node` on the server's PATH."
                 )
-            return [node, str(SHIM_DIR / "bootstrap.js")]
+            return [node, *node_arguments(config.memory_size), str(SHIM_DIR / "bootstrap.js")]
         if config.runtime in PROVIDED_RUNTIMES:
             return [str(find_bootstrap(config))]
         raise InvalidRuntimeException(
