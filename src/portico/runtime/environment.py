@@ -40,7 +40,6 @@ from portico.runtime.logs import (
     PlatformLines,
     Report,
     new_stream_name,
-    tail,
 )
 from portico.runtime.processes import EnvProcess, ExitStatus
 
@@ -266,7 +265,7 @@ class ExecutionEnvironment:
         """Log and return what an invocation gets when the INIT it waited for failed."""
         assert self._capture is not None
         outcome = failure.outcome
-        self._capture.drain()
+        self._capture.drain(everything=True)
         self._capture.add(
             self._lines.init_report(
                 failure.init_duration_ms,
@@ -322,7 +321,7 @@ class ExecutionEnvironment:
             function_error=None if outcome.status == SUCCESS else "Unhandled",
             error_type=outcome.error_type,
             status=outcome.status,
-            log_tail=tail(events),
+            log_events=tuple(events),
             duration_ms=duration_ms,
             init_duration_ms=init_ms,
             max_memory_used_mb=report.max_memory_used_mb,
@@ -457,7 +456,7 @@ class ExecutionEnvironment:
             return
         self.state = State.DEAD
         if self._capture is not None:
-            self._capture.drain()
+            self._capture.drain(everything=True)
         if self._transport is not None:
             self._transport.close()
         _remove_tmp(self._tmp_dir)
@@ -468,6 +467,9 @@ class ExecutionEnvironment:
 
     def _closed(self) -> None:
         """The process is gone (or never was): nothing of this environment is left to wait for."""
+        if self._capture is not None:
+            self._capture.drain(everything=True)
+            self._capture.close()  # its events stay readable for the last REPORT
         if self._on_closed is not None:
             on_closed, self._on_closed = self._on_closed, None
             on_closed(self)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from portico.runtime.logs import LogEvent, tail
 from portico.runtime.shim import frames
 
 
@@ -18,6 +19,20 @@ class InvocationRequest:
     trace_id: str
     client_context: str | None = None  # JSON text
     cognito_identity: str | None = None  # JSON text
+
+    def frame(self) -> bytes:
+        """The INVOKE frame for the built-in bootstrap (its meta is `headers()`)."""
+        meta = (
+            f"{frames.REQUEST_ID}\0{self.request_id}\0{frames.DEADLINE_MS}\0{self.deadline_ms}"
+            f"\0{frames.FUNCTION_ARN}\0{self.function_arn}\0{frames.TRACE_ID}\0{self.trace_id}"
+        )
+        if self.client_context is not None:
+            meta += f"\0{frames.CLIENT_CONTEXT}\0{self.client_context}"
+        if self.cognito_identity is not None:
+            meta += f"\0{frames.COGNITO_IDENTITY}\0{self.cognito_identity}"
+        raw_meta = meta.encode()
+        header = frames.HEADER.pack(frames.INVOKE, len(raw_meta), len(self.payload))
+        return header + raw_meta + self.payload
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -59,9 +74,14 @@ class InvocationResult:
     function_error: str | None = None  # "Unhandled" when the function failed
     error_type: str | None = None
     status: str = SUCCESS
-    log_tail: bytes = b""
+    log_events: tuple[LogEvent, ...] = ()  # this invocation's lines, START to REPORT
     duration_ms: float = 0.0
     init_duration_ms: float | None = None
     max_memory_used_mb: int = 0
     log_stream: str = ""
     cold_start: bool = field(default=False)
+
+    @property
+    def log_tail(self) -> bytes:
+        """The last 4 KB of the invocation's log (what `LogType=Tail` returns)."""
+        return tail(self.log_events)

@@ -90,9 +90,7 @@ class FramedTransport(asyncio.Protocol):
 
     def send_invocation(self, invocation: InvocationRequest) -> None:
         if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(
-                frames.encode(frames.INVOKE, invocation.headers(), invocation.payload)
-            )
+            self._transport.write(invocation.frame())
 
     def close(self) -> None:
         if self._transport is not None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 TAIL_BYTES = 4096
+READ_SIZE = 65536
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +210,7 @@ class OutputCapture:
         self._limit = limit
         self._on_flood = on_flood
         self._written = 0
+        self._maybe_more = False  # the last read filled its buffer: the pipe may hold more
         self.events: list[LogEvent] = []
         os.set_blocking(fd, False)
         loop.add_reader(fd, self._read)
@@ -218,8 +220,9 @@ class OutputCapture:
         if self._fd is None:
             return False
         try:
-            data = os.read(self._fd, 65536)
+            data = os.read(self._fd, READ_SIZE)
         except BlockingIOError:
+            self._maybe_more = False
             return False
         except OSError:
             data = b""
@@ -227,6 +230,7 @@ class OutputCapture:
             self.close()
             self._end_line()
             return False
+        self._maybe_more = len(data) == READ_SIZE
         self._take(data)
         return True
 
@@ -248,10 +252,17 @@ class OutputCapture:
             self.events.append(LogEvent(now_ms(), self._partial.decode("utf-8", "replace") + "\n"))
             self._partial = b""
 
-    def drain(self) -> None:
-        """Take whatever is already in the pipe, and end any unterminated line."""
-        while self._read():
-            pass
+    def drain(self, everything: bool = False) -> None:
+        """Take what the function wrote before its answer, and end any unterminated line.
+
+        The loop runs the reader for every fd its poll found ready before it resumes the
+        task that awaits the answer, and the function wrote before answering: so unless the
+        last read filled its buffer, nothing written before the answer is left in the pipe.
+        That saves a system call on every invoke; `everything` reads to the bottom anyway.
+        """
+        if everything or self._maybe_more:
+            while self._read():
+                pass
         self._end_line()
 
     def add(self, message: str | None) -> None:

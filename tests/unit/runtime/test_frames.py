@@ -29,3 +29,13 @@ def test_blocking_read_frame_over_a_socketpair() -> None:
         thread.start()
         assert frames.read_frame(right) == (frames.INVOKE, {"k": "v"}, payload)
         thread.join()
+
+
+def test_invoke_frame_carries_the_next_headers() -> None:
+    from portico.runtime.invocation import InvocationRequest
+
+    request = InvocationRequest("r", b'{"a": 1}', 123, "arn:f", "Root=1", "{}", '{"c": 1}')
+    decoded = frames.FrameDecoder().feed(request.frame())
+    assert decoded == [(frames.INVOKE, request.headers(), b'{"a": 1}')]
+    plain = InvocationRequest("r", b"", 1, "arn", "t")
+    assert frames.FrameDecoder().feed(plain.frame()) == [(frames.INVOKE, plain.headers(), b"")]

@@ -11,6 +11,7 @@ import contextlib
 import decimal
 import http.client
 import importlib
+import io
 import json
 import logging
 import math
@@ -29,6 +30,7 @@ from .context import LambdaContext, environment_snapshot
 Handler = Callable[[Any, LambdaContext], Any]
 ERROR_LOG_INDENT = "\u00a0"
 _JSON_LOG_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_decode_json = json.JSONDecoder().decode
 
 
 class Invocation(NamedTuple):
@@ -79,8 +81,9 @@ class FramedChannel:
         return _invocation(meta, body)
 
     def respond(self, request_id: str, body: bytes) -> None:
-        meta = {frames.REQUEST_ID: request_id, frames.MAX_RSS_KB: _max_rss_kb()}
-        self._sock.sendall(frames.encode(frames.RESPONSE, meta, body))
+        meta = f"{frames.REQUEST_ID}\0{request_id}\0{frames.MAX_RSS_KB}\0{_max_rss_kb()}".encode()
+        header = frames.HEADER.pack(frames.RESPONSE, len(meta), len(body))
+        self._sock.sendall(header + meta + body)
 
     def fail(self, request_id: str, error_type: str, body: bytes) -> None:
         meta = {
@@ -326,6 +329,7 @@ class Bootstrap:
         self.json_logs = setup_logging(self.request_ids)
         self.encode = _response_encoder()
         self.environment = environment_snapshot()
+        self.stdout, self.stderr = sys.stdout, sys.stderr
 
     def init(self) -> Handler | None:
         try:
@@ -371,7 +375,10 @@ class Bootstrap:
             trace = _user_frames(exc.__traceback__)
             self._fail(error_document(str(exc), type(exc).__name__, trace, request_id))
         else:
-            _flush()
+            # The streams write straight through (see make_streams_unbuffered): nothing to
+            # flush unless the function put buffered streams of its own in their place.
+            if sys.stdout is not self.stdout or sys.stderr is not self.stderr:
+                _flush()
             self.channel.respond(request_id, body)
 
     def _handle(self, handler: Handler, invocation: Invocation) -> bytes:
@@ -384,7 +391,7 @@ class Bootstrap:
             self.environment,
         )
         try:
-            event = json.loads(invocation.body) if invocation.body else None
+            event = _decode_json(invocation.body.decode()) if invocation.body else None
         except ValueError as exc:
             raise Fault("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}") from None
         result = handler(event, context)
@@ -410,11 +417,20 @@ def _flush() -> None:
 
 
 def make_streams_unbuffered() -> None:
-    """Every print reaches the log at once, so output survives a timeout or a crash."""
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(line_buffering=True, write_through=True)
+    """Every print reaches the log at once, so output survives a timeout or a crash: text
+    streams straight onto the file descriptors, with no buffer in between."""
+    sys.stdout = _unbuffered(1)
+    sys.stderr = _unbuffered(2)
+
+
+def _unbuffered(fd: int) -> io.TextIOWrapper:
+    raw = io.FileIO(fd, "w", closefd=False)
+    return io.TextIOWrapper(
+        raw,
+        encoding="utf-8",
+        errors="backslashreplace",
+        write_through=True,
+    )
 
 
 def main() -> None:

@@ -65,20 +65,25 @@ class FrameDecoder:
     """Incremental decoder: feed bytes as they arrive, get whole frames back."""
 
     def __init__(self) -> None:
-        self._buffer = bytearray()
+        self._pending = b""
 
     def feed(self, data: bytes) -> list[Frame]:
-        self._buffer += data
+        # Usually `data` is exactly one whole frame: parse it in place, without copies.
+        buffer = self._pending + data if self._pending else data
         frames: list[Frame] = []
-        while len(self._buffer) >= HEADER.size:
-            kind, meta_len, body_len = HEADER.unpack_from(self._buffer)
-            end = HEADER.size + meta_len + body_len
-            if len(self._buffer) < end:
+        start = 0
+        size = len(buffer)
+        while size - start >= HEADER.size:
+            kind, meta_len, body_len = HEADER.unpack_from(buffer, start)
+            meta_start = start + HEADER.size
+            meta_end = meta_start + meta_len
+            end = meta_end + body_len
+            if size < end:
                 break
-            meta_end = HEADER.size + meta_len
-            meta = decode_meta(self._buffer[HEADER.size : meta_end]) if meta_len else {}
-            frames.append((kind, meta, bytes(self._buffer[meta_end:end])))
-            del self._buffer[:end]
+            meta = decode_meta(buffer[meta_start:meta_end]) if meta_len else {}
+            frames.append((kind, meta, buffer[meta_end:end]))
+            start = end
+        self._pending = buffer[start:]
         return frames
 
 
