@@ -1,4 +1,8 @@
-"""The values that flow through one invocation: request, outcome, result."""
+"""The values that flow through one invocation: request, outcome, result.
+
+They are plain (not frozen) dataclasses because a frozen one costs microseconds to build,
+and several are built on every invoke; treat them as values all the same.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from portico.runtime.logs import LogEvent, tail
 from portico.runtime.shim import frames
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InvocationRequest:
     """One event on its way to a runtime, with what `/next` tells the runtime about it."""
 
@@ -53,7 +57,7 @@ ERROR = "error"
 TIMEOUT = "timeout"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outcome:
     """What an environment produced for one invocation."""
 
@@ -64,7 +68,7 @@ class Outcome:
     platform_error: bool = False  # failed by the platform (timeout, exit, OOM, INIT, size)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InvocationResult:
     """What Invoke returns: the payload plus everything the API and the logs report."""
 

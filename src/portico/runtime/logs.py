@@ -23,7 +23,7 @@ TAIL_BYTES = 4096
 READ_SIZE = 65536
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LogEvent:
     timestamp: int  # milliseconds since the epoch
     message: str
@@ -62,7 +62,7 @@ def new_stream_name(version: str, epoch_seconds: float | None = None) -> str:
     return f"{day}/[{version}]{uuid.uuid4().hex}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Report:
     request_id: str
     duration_ms: float
