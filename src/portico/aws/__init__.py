@@ -1,0 +1,1 @@
+"""AWS wire protocols: botocore-model-driven parsing and serialization, SigV4, errors."""
