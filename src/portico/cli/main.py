@@ -77,35 +77,16 @@ def invoke_command(args: argparse.Namespace) -> int:
 
 
 def up_command(args: argparse.Namespace) -> int:
-    example = Path(args.example).resolve()
-    print(
-        f"Portico {_version()}: the function runtime is ready; the AWS-wire server "
-        f"({args.host}:{args.port}) is not part of this build yet.\n"
-        f"Running the example function in {example} once:\n",
-        file=sys.stderr,
+    from portico.server import run
+    from portico.settings import Settings
+
+    settings = Settings.from_environment(
+        host=args.host, port=args.port, data_dir=Path(args.data_dir) if args.data_dir else None
     )
-    event = example / "event.json"
-    namespace = argparse.Namespace(
-        directory=str(example),
-        handler="app.handler",
-        function_name="hello",
-        runtime="python3.12",
-        timeout=3.0,
-        memory=128,
-        env=[],
-        layer=[],
-        log_format="Text",
-        payload=None,
-        event=str(event) if event.exists() else None,
-        tail_only=False,
-    )
-    return invoke_command(namespace)
-
-
-def _version() -> str:
-    from portico import __version__
-
-    return __version__
+    example = Path(args.example).resolve() if args.example else None
+    if example is not None and not (example / "app.py").exists():
+        example = None
+    return run(settings, example)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -129,11 +110,13 @@ def parser() -> argparse.ArgumentParser:
     )
     invoke.set_defaults(run=invoke_command)
 
-    up = commands.add_parser("up", help="start Portico")
-    up.add_argument("--host", default="127.0.0.1")
-    up.add_argument("--port", type=int, default=4566)
-    up.add_argument("--data-dir", default="./.portico")
-    up.add_argument("--example", default="examples/hello", help="the example app's folder")
+    up = commands.add_parser("up", help="start the Portico server")
+    up.add_argument("--host", help="address to bind (default 127.0.0.1: loopback only)")
+    up.add_argument("--port", type=int, help="port (default 4566; 0 picks a free one)")
+    up.add_argument("--data-dir", help="where state lives (default ./.portico)")
+    up.add_argument(
+        "--example", default="examples/hello", help="a function folder to run once when ready"
+    )
     up.set_defaults(run=up_command)
     return root
 

@@ -113,6 +113,8 @@ class Zygote:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
+            # Its own session: a Ctrl-C meant for the server is the server's to handle.
+            start_new_session=True,
         )
         theirs.close()
         self._sock = ours

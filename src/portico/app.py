@@ -1,0 +1,108 @@
+"""The composition root: `create_app(settings)` wires everything, once.
+
+Portico (ASGI)
+  /_portico/health  -> readiness
+  everything else   -> AwsEndpoint -> AwsHandler -> service providers -> Runtime
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from portico import __version__
+from portico.aws.asgi import AwsEndpoint, Receive, Scope, Send
+from portico.aws.catalog import ServiceCatalog
+from portico.aws.handler import AwsHandler, ServiceProvider, unverified_caller
+from portico.runtime import Runtime, RuntimeSettings
+from portico.runtime.limits import SYNC_REQUEST_LIMIT_BYTES
+from portico.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# The services whose models the protocol layer loads: those with providers, and those
+# whose requests it must at least recognize to answer with AWS's errors.
+SERVICES = ("lambda", "logs", "secretsmanager", "sqs", "sns", "apigatewayv2")
+HEALTH_PATH = "/_portico/health"
+# Room for a 6 MB payload in an Invoke request, plus the protocol's own bytes.
+MAX_REQUEST_BYTES = SYNC_REQUEST_LIMIT_BYTES + 64 * 1024
+
+
+class Portico:
+    """The whole server as one ASGI application."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runtime = Runtime(
+            RuntimeSettings(
+                state_dir=settings.data_dir / "runtime", idle_timeout=settings.idle_timeout
+            )
+        )
+        providers: dict[str, ServiceProvider] = {}
+        self.aws_handler = AwsHandler(
+            ServiceCatalog(SERVICES),
+            providers,
+            # Until SigV4 verification is wired in, the scope is taken on trust.
+            authenticate=unverified_caller,
+            account_id=settings.account_id,
+            default_region=settings.default_region,
+        )
+        self._aws = AwsEndpoint(self.aws_handler, MAX_REQUEST_BYTES)
+        self.ready = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http" and scope["path"] == HEALTH_PATH:
+            await self._health(send)
+        elif scope["type"] == "http":
+            await self._aws(scope, receive, send)
+
+    async def startup(self) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.runtime.start()
+        self.ready = True
+
+    async def shutdown(self) -> None:
+        self.ready = False
+        await self.runtime.close()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    logger.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _health(self, send: Send) -> None:
+        status = 200 if self.ready else 503
+        document: dict[str, Any] = {
+            "status": "ready" if self.ready else "starting",
+            "version": __version__,
+        }
+        body = json.dumps(document).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def create_app(settings: Settings) -> Portico:
+    return Portico(settings)
