@@ -7,14 +7,18 @@ Portico (ASGI)
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 from typing import Any
 
 from portico import __version__
+from portico.aws import sigv4
 from portico.aws.asgi import AwsEndpoint, Receive, Scope, Send
-from portico.aws.catalog import ServiceCatalog
-from portico.aws.handler import AwsHandler, ServiceProvider, unverified_caller
+from portico.aws.catalog import Service, ServiceCatalog
+from portico.aws.handler import AwsHandler, Caller, ServiceProvider
+from portico.aws.messages import AwsRequest
+from portico.credentials import StaticCredentials, load_or_create
 from portico.runtime import Runtime, RuntimeSettings
 from portico.runtime.limits import SYNC_REQUEST_LIMIT_BYTES
 from portico.settings import Settings
@@ -40,16 +44,30 @@ class Portico:
             )
         )
         providers: dict[str, ServiceProvider] = {}
+        self.admin_key = load_or_create(
+            settings.data_dir, settings.access_key_id, settings.secret_access_key
+        )
+        self.credentials = StaticCredentials(self.admin_key)
         self.aws_handler = AwsHandler(
             ServiceCatalog(SERVICES),
             providers,
-            # Until SigV4 verification is wired in, the scope is taken on trust.
-            authenticate=unverified_caller,
+            authenticate=self.authenticate,
             account_id=settings.account_id,
             default_region=settings.default_region,
         )
         self._aws = AwsEndpoint(self.aws_handler, MAX_REQUEST_BYTES)
         self.ready = False
+
+    def authenticate(self, request: AwsRequest, service: Service) -> Caller:
+        """Every AWS-wire request is SigV4-verified against the keys the server knows."""
+        identity = sigv4.verify(
+            request,
+            self.credentials,
+            datetime.datetime.now(datetime.UTC),
+            dialect=sigv4.dialect_for_protocol(service.protocol),
+            service=service.signing_name,
+        )
+        return Caller(access_key_id=identity.access_key_id, region=identity.region)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

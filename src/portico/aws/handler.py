@@ -56,7 +56,7 @@ class ServiceProvider(Protocol):
     def operations(self) -> Mapping[str, Operation]: ...
 
 
-Authenticator = Callable[[AwsRequest, Service], Caller | None]
+Authenticator = Callable[[AwsRequest, Service], Caller]
 
 
 class NotImplementedOperation(AwsError):
@@ -96,7 +96,7 @@ class AwsHandler:
                 request_id=request_id,
                 service=service.name,
                 operation=operation.name,
-                region=caller.region if caller else self._default_region,
+                region=caller.region or self._default_region,
                 account_id=self._account_id,
                 caller=caller,
             )
@@ -127,14 +127,6 @@ class AwsHandler:
             f"No service answers {request.method} {request.path}"
             + (f" (signed for {signing_name})" if signing_name else "")
         )
-
-
-def unverified_caller(request: AwsRequest, _service: Service) -> Caller | None:
-    """The caller the credential scope names, taken on trust (no signature check)."""
-    found = _CREDENTIAL.search(request.headers.get("Authorization", ""))
-    if found is None:
-        return None
-    return Caller(access_key_id=found.group(1), region=found.group(3))
 
 
 def _signing_name(request: AwsRequest) -> str | None:
