@@ -21,7 +21,12 @@ from portico.aws.messages import AwsRequest
 from portico.credentials import StaticCredentials, load_or_create
 from portico.runtime import Runtime, RuntimeSettings
 from portico.runtime.limits import SYNC_REQUEST_LIMIT_BYTES
+from portico.services.context import ServiceContext
+from portico.services.registry import PROVIDERS
 from portico.settings import Settings
+from portico.store import FileBlobStore, SystemClock
+from portico.store.sqlite.database import open_database
+from portico.store.sqlite.queue import SqliteQueue
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +43,26 @@ class Portico:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.clock = SystemClock()
+        self.database = open_database(settings.data_dir, clock=self.clock)
         self.runtime = Runtime(
             RuntimeSettings(
                 state_dir=settings.data_dir / "runtime", idle_timeout=settings.idle_timeout
             )
         )
+        context = ServiceContext(
+            settings=settings,
+            database=self.database,
+            blobs=FileBlobStore(settings.data_dir / "blobs"),
+            queue=SqliteQueue(self.database),
+            runtime=self.runtime,
+            clock=self.clock,
+        )
         providers: dict[str, ServiceProvider] = {}
+        for factory in PROVIDERS:
+            provider = factory(context)
+            providers[provider.service_name] = provider
         self.admin_key = load_or_create(
             settings.data_dir, settings.access_key_id, settings.secret_access_key
         )
@@ -78,13 +97,13 @@ class Portico:
             await self._aws(scope, receive, send)
 
     async def startup(self) -> None:
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         await self.runtime.start()
         self.ready = True
 
     async def shutdown(self) -> None:
         self.ready = False
         await self.runtime.close()
+        self.database.close()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
