@@ -16,7 +16,7 @@ from email.utils import formatdate
 from typing import Any
 from xml.sax.saxutils import escape
 
-from botocore.model import OperationModel, Shape, StructureShape
+from botocore.model import NoShapeFoundError, OperationModel, Shape, StructureShape
 
 from portico.aws.catalog import Service
 from portico.aws.messages import AwsResponse
@@ -148,9 +148,21 @@ def _rest_json(
     return response
 
 
+def _message_key(service: Service | None, code: str) -> str:
+    """`message` or `Message`: whichever the service's model names the error's member."""
+    if service is not None:
+        try:
+            shape = service.model.shape_for(code)
+        except NoShapeFoundError:
+            return "message"
+        if "Message" in shape.members and "message" not in shape.members:
+            return "Message"
+    return "message"
+
+
 def _rest_json_error(service: Service | None, error: AwsError, request_id: str) -> AwsResponse:
     document = {"Type": "User" if error.sender_fault else "Service", **error.fields}
-    document["message"] = error.message
+    document[_message_key(service, error.code)] = error.message
     return AwsResponse(
         status=error.status_code,
         headers={
@@ -187,7 +199,8 @@ def _json_error(service: Service | None, error: AwsError, request_id: str) -> Aw
     if service is not None and service.model.metadata.get("awsQueryCompatible") is not None:
         fault = "Sender" if error.sender_fault else "Receiver"
         headers["x-amzn-query-error"] = f"{error.code};{fault}"
-    document = {"__type": error.code, "message": error.message, **error.fields}
+    document = {"__type": error.code, _message_key(service, error.code): error.message}
+    document.update(error.fields)
     return AwsResponse(status=error.status_code, headers=headers, body=_dumps(document))
 
 
