@@ -51,6 +51,7 @@ class Portico:
                 state_dir=settings.data_dir / "runtime", idle_timeout=settings.idle_timeout
             )
         )
+        catalog = ServiceCatalog(SERVICES)
         context = ServiceContext(
             settings=settings,
             database=self.database,
@@ -58,6 +59,7 @@ class Portico:
             queue=SqliteQueue(self.database),
             runtime=self.runtime,
             clock=self.clock,
+            catalog=catalog,
         )
         providers: dict[str, ServiceProvider] = {}
         for factory in PROVIDERS:
@@ -68,7 +70,7 @@ class Portico:
         )
         self.credentials = StaticCredentials(self.admin_key)
         self.aws_handler = AwsHandler(
-            ServiceCatalog(SERVICES),
+            catalog,
             providers,
             authenticate=self.authenticate,
             account_id=settings.account_id,

@@ -18,9 +18,9 @@ def test_health_and_loopback_binding(server: Server) -> None:
 
 
 def test_signed_requests_reach_the_handler_chain(server: Server) -> None:
-    status, code, message = error_of(server.client("lambda").list_functions)
+    status, code, message = error_of(server.client("lambda").list_code_signing_configs)
     assert (status, code) == (501, "NotImplemented")
-    assert message == "Portico does not implement lambda:ListFunctions yet."
+    assert message == "Portico does not implement lambda:ListCodeSigningConfigs yet."
 
 
 def test_bad_signatures_are_refused_as_aws_refuses_them(server: Server) -> None:

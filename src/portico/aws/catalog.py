@@ -43,6 +43,10 @@ class Service:
     def router(self) -> RestRouter:
         return RestRouter(self.model)
 
+    def enum(self, shape_name: str) -> list[str]:
+        """The allowed values of an enum shape (e.g. Lambda's `Runtime`)."""
+        return list(self.model.shape_for(shape_name).enum)
+
     def operation(self, name: str) -> OperationModel:
         return self.model.operation_model(name)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portico.aws.catalog import ServiceCatalog
 from portico.runtime import Runtime
 from portico.settings import Settings
 from portico.store import BlobStore, Clock, Database, DurableQueue
@@ -17,3 +18,4 @@ class ServiceContext:
     queue: DurableQueue
     runtime: Runtime
     clock: Clock
+    catalog: ServiceCatalog  # the services' API models: enums, shapes

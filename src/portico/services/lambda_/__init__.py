@@ -1,0 +1,1 @@
+"""The Lambda API: functions, versions, invocation (more to come: aliases, layers, URLs)."""

@@ -1,0 +1,413 @@
+"""The Lambda API's operations: requests in, domain calls, results out (no HTTP here)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import dataclasses
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from portico.aws.handler import Operation, RequestContext
+from portico.runtime import FunctionConfig, Runtime
+from portico.runtime.limits import DRY_RUN, EVENT, REQUEST_RESPONSE, check_request_size
+from portico.services.context import ServiceContext
+from portico.services.lambda_ import validation
+from portico.services.lambda_.code import CodeStore
+from portico.services.lambda_.errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    PreconditionFailedException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+)
+from portico.services.lambda_.models import LATEST, FunctionRecord, FunctionVersion
+from portico.services.lambda_.names import function_arn, parse_function
+from portico.services.lambda_.repository import FunctionExists, Functions, scope_of
+
+Params = dict[str, Any]
+Result = dict[str, Any]
+DEFAULT_PAGE = 50
+MAX_PAGE = 10_000
+
+
+class LambdaProvider:
+    service_name: ClassVar[str] = "lambda"
+
+    def __init__(self, context: ServiceContext, known_runtimes: list[str]) -> None:
+        self._functions = Functions(context.database)
+        self._code = CodeStore(context.blobs, context.settings.data_dir / "code")
+        self._runtime: Runtime = context.runtime
+        self._known_runtimes = known_runtimes
+
+    def operations(self) -> Mapping[str, Operation]:
+        return {
+            "CreateFunction": self.create_function,
+            "GetFunction": self.get_function,
+            "GetFunctionConfiguration": self.get_function_configuration,
+            "ListFunctions": self.list_functions,
+            "DeleteFunction": self.delete_function,
+            "UpdateFunctionCode": self.update_function_code,
+            "UpdateFunctionConfiguration": self.update_function_configuration,
+            "PublishVersion": self.publish_version,
+            "ListVersionsByFunction": self.list_versions_by_function,
+            "Invoke": self.invoke,
+        }
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def _not_found(
+        self, context: RequestContext, name: str, qualifier: str | None = None
+    ) -> ResourceNotFoundException:
+        arn = function_arn(context.region, context.account_id, name, qualifier)
+        return ResourceNotFoundException(f"Function not found: {arn}")
+
+    async def _record(self, context: RequestContext, name: str) -> FunctionRecord:
+        scope = scope_of(context.account_id, context.region)
+        record = await asyncio.to_thread(self._functions.get, scope, name)
+        if record is None:
+            raise self._not_found(context, name)
+        return record
+
+    async def _version(
+        self, context: RequestContext, identifier: str, qualifier: str | None
+    ) -> FunctionVersion:
+        ref = parse_function(identifier)
+        qualifier = qualifier or ref.qualifier
+        record = await self._record(context, ref.name)
+        if qualifier in (None, LATEST):
+            return record.latest
+        if not qualifier.isdigit():
+            raise self._not_found(context, ref.name, qualifier)
+        scope = scope_of(context.account_id, context.region)
+        version = await asyncio.to_thread(self._functions.version, scope, ref.name, int(qualifier))
+        if version is None:
+            raise self._not_found(context, ref.name, qualifier)
+        return version
+
+    # -- create, read, update, delete ------------------------------------------------------
+
+    async def create_function(self, context: RequestContext, params: Params) -> Result:
+        name = parse_function(params["FunctionName"]).name
+        if not params.get("Runtime") or not params.get("Handler"):
+            raise InvalidParameterValueException(
+                "Runtime and Handler are mandatory parameters for functions created with "
+                "deployment packages."
+            )
+        version = self._configured(
+            FunctionVersion(
+                name=name,
+                runtime=params["Runtime"],
+                handler=params["Handler"],
+                role=params["Role"],
+                code=await asyncio.to_thread(self._code.ingest, params["Code"]),
+            ),
+            params,
+        )
+        record = FunctionRecord(latest=version, tags=dict(params.get("Tags") or {}))
+        scope = scope_of(context.account_id, context.region)
+        try:
+            created = await asyncio.to_thread(
+                self._functions.create, scope, record, bool(params.get("Publish"))
+            )
+        except FunctionExists:
+            raise ResourceConflictException(f"Function already exist: {name}") from None
+        return created.configuration(context.region, context.account_id)
+
+    def _configured(self, version: FunctionVersion, params: Params) -> FunctionVersion:
+        """`version` with the configuration parameters of Create/UpdateFunctionConfiguration."""
+        changes: dict[str, Any] = {}
+        if "Runtime" in params:
+            validation.check_runtime(params["Runtime"], self._known_runtimes)
+            changes["runtime"] = params["Runtime"]
+        if "Role" in params:
+            validation.check_role(params["Role"])
+            changes["role"] = params["Role"]
+        for key, field, low, high in (
+            ("Timeout", "timeout", 1, 900),
+            ("MemorySize", "memorySize", 128, 10240),
+        ):
+            if key in params:
+                validation.check_range(params[key], field, low, high)
+        simple = {
+            "Handler": "handler",
+            "Description": "description",
+            "Timeout": "timeout",
+            "MemorySize": "memory_size",
+        }
+        changes.update({attr: params[key] for key, attr in simple.items() if key in params})
+        if "Environment" in params:
+            variables = dict((params["Environment"] or {}).get("Variables") or {})
+            validation.check_environment(variables)
+            changes["environment"] = variables
+        if "EphemeralStorage" in params:
+            size = params["EphemeralStorage"]["Size"]
+            validation.check_range(size, "ephemeralStorage.size", 512, 10240)
+            changes["ephemeral_storage"] = size
+        if "TracingConfig" in params:
+            changes["tracing_mode"] = params["TracingConfig"].get("Mode", "PassThrough")
+        if "DeadLetterConfig" in params:
+            changes["dead_letter_target"] = params["DeadLetterConfig"].get("TargetArn") or None
+        if "Architectures" in params:
+            changes["architectures"] = list(params["Architectures"])
+        if "LoggingConfig" in params:
+            changes.update(_logging_changes(params["LoggingConfig"]))
+        return dataclasses.replace(version, **changes)
+
+    async def get_function(self, context: RequestContext, params: Params) -> Result:
+        version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
+        record = await self._record(context, version.name)
+        result: Result = {
+            "Configuration": version.configuration(context.region, context.account_id),
+            "Code": {"RepositoryType": "S3"},
+        }
+        if record.tags:
+            result["Tags"] = dict(record.tags)
+        if record.reserved_concurrency is not None:
+            result["Concurrency"] = {"ReservedConcurrentExecutions": record.reserved_concurrency}
+        return result
+
+    async def get_function_configuration(self, context: RequestContext, params: Params) -> Result:
+        version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
+        return version.configuration(context.region, context.account_id)
+
+    async def list_functions(self, context: RequestContext, params: Params) -> Result:
+        limit = params.get("MaxItems") or DEFAULT_PAGE
+        validation.check_range(limit, "maxItems", 1, MAX_PAGE)
+        after = _decode_marker(params.get("Marker"))
+        scope = scope_of(context.account_id, context.region)
+        page = await asyncio.to_thread(self._functions.page, scope, after, limit + 1)
+        result: Result = {
+            "Functions": [
+                record.latest.configuration(context.region, context.account_id)
+                for record in page[:limit]
+            ]
+        }
+        if len(page) > limit:
+            result["NextMarker"] = _encode_marker(page[limit - 1].latest.name)
+        return result
+
+    async def delete_function(self, context: RequestContext, params: Params) -> Result:
+        ref = parse_function(params["FunctionName"])
+        qualifier = params.get("Qualifier") or ref.qualifier
+        scope = scope_of(context.account_id, context.region)
+        if qualifier == LATEST:
+            raise InvalidParameterValueException(
+                "$LATEST version cannot be deleted without deleting the function."
+            )
+        if qualifier is not None:
+            deleted = qualifier.isdigit() and await asyncio.to_thread(
+                self._functions.delete_version, scope, ref.name, int(qualifier)
+            )
+        else:
+            deleted = await asyncio.to_thread(self._functions.delete, scope, ref.name)
+            self._runtime.retire(ref.name)
+        if not deleted:
+            raise self._not_found(context, ref.name, qualifier)
+        return {}
+
+    async def update_function_code(self, context: RequestContext, params: Params) -> Result:
+        ref = parse_function(params["FunctionName"])
+        code = await asyncio.to_thread(self._code.ingest, params)
+        return await self._update(
+            context,
+            ref.name,
+            params,
+            lambda latest: latest.changed(code=code),
+            publish=bool(params.get("Publish")),
+        )
+
+    async def update_function_configuration(
+        self, context: RequestContext, params: Params
+    ) -> Result:
+        ref = parse_function(params["FunctionName"])
+        return await self._update(
+            context, ref.name, params, lambda latest: self._configured(latest, params).changed()
+        )
+
+    async def _update(
+        self, context: RequestContext, name: str, params: Params, change: Any, publish: bool = False
+    ) -> Result:
+        expected = params.get("RevisionId")
+
+        def apply(record: FunctionRecord) -> FunctionRecord:
+            if expected and expected != record.latest.revision_id:
+                raise PreconditionFailedException(
+                    "The Revision Id provided does not match the latest Revision Id. Call the "
+                    "GetFunction/GetAlias API to retrieve the latest Revision Id"
+                )
+            return dataclasses.replace(record, latest=change(record.latest))
+
+        scope = scope_of(context.account_id, context.region)
+        record = await asyncio.to_thread(self._functions.update, scope, name, apply)
+        if record is None:
+            raise self._not_found(context, name)
+        version = record.latest
+        if publish:
+            published = await asyncio.to_thread(
+                self._functions.publish, scope, name, None, lambda _record: None
+            )
+            version = published or version
+        return version.configuration(context.region, context.account_id)
+
+    # -- versions --------------------------------------------------------------------------
+
+    async def publish_version(self, context: RequestContext, params: Params) -> Result:
+        ref = parse_function(params["FunctionName"])
+        expected_code, expected_revision = params.get("CodeSha256"), params.get("RevisionId")
+
+        def check(record: FunctionRecord) -> None:
+            if expected_code and expected_code != record.latest.code.sha256:
+                raise InvalidParameterValueException(
+                    f"CodeSHA256 ({expected_code}) is different from current CodeSHA256 in "
+                    f"$LATEST ({record.latest.code.sha256}). Please try again with the "
+                    "correct CodeSHA256."
+                )
+            if expected_revision and expected_revision != record.latest.revision_id:
+                raise PreconditionFailedException(
+                    "The Revision Id provided does not match the latest Revision Id. Call "
+                    "the GetFunction/GetAlias API to retrieve the latest Revision Id"
+                )
+
+        scope = scope_of(context.account_id, context.region)
+        version = await asyncio.to_thread(
+            self._functions.publish, scope, ref.name, params.get("Description"), check
+        )
+        if version is None:
+            raise self._not_found(context, ref.name)
+        return version.configuration(context.region, context.account_id)
+
+    async def list_versions_by_function(self, context: RequestContext, params: Params) -> Result:
+        ref = parse_function(params["FunctionName"])
+        record = await self._record(context, ref.name)
+        scope = scope_of(context.account_id, context.region)
+        published = await asyncio.to_thread(self._functions.versions, scope, ref.name)
+        everything = [record.latest, *published]
+        limit = params.get("MaxItems") or DEFAULT_PAGE
+        validation.check_range(limit, "maxItems", 1, MAX_PAGE)
+        start = int(_decode_marker(params.get("Marker")) or 0)
+        page = everything[start : start + limit]
+        result: Result = {
+            "Versions": [v.configuration(context.region, context.account_id) for v in page]
+        }
+        if start + limit < len(everything):
+            result["NextMarker"] = _encode_marker(str(start + limit))
+        return result
+
+    # -- invocation ------------------------------------------------------------------------
+
+    async def invoke(self, context: RequestContext, params: Params) -> Result:
+        invocation_type = params.get("InvocationType") or REQUEST_RESPONSE
+        payload: bytes = params.get("Payload") or b""
+        check_request_size(payload, invocation_type)
+        _check_json(payload)
+        version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
+        if invocation_type == DRY_RUN:
+            return {"StatusCode": 204, "Payload": b""}
+        if invocation_type == EVENT:
+            raise InvalidParameterValueException(
+                "Asynchronous invocation (InvocationType Event) is not available on this "
+                "server yet."
+            )
+        record = await self._record(context, version.name)
+        config = await self._function_config(context, version, record)
+        result = await self._runtime.invoke(
+            config,
+            payload or b"{}",
+            qualifier=None
+            if version.version == LATEST and not params.get("Qualifier")
+            else version.version,
+            client_context=_client_context(params.get("ClientContext")),
+        )
+        response: Result = {
+            "StatusCode": 200,
+            "ExecutedVersion": result.executed_version,
+            "Payload": result.payload,
+        }
+        if result.function_error:
+            response["FunctionError"] = result.function_error
+        if params.get("LogType") == "Tail":
+            response["LogResult"] = base64.b64encode(result.log_tail).decode()
+        return response
+
+    async def _function_config(
+        self, context: RequestContext, version: FunctionVersion, record: FunctionRecord
+    ) -> FunctionConfig:
+        folder: Path = await self._code.folder(version.code)
+        return FunctionConfig(
+            function_name=version.name,
+            handler=version.handler,
+            code_dir=folder,
+            runtime=version.runtime,
+            version=version.version,
+            memory_size=version.memory_size,
+            timeout=float(version.timeout),
+            environment=version.environment,
+            region=context.region,
+            account_id=context.account_id,
+            log_format=version.log_format,
+            application_log_level=version.application_log_level,
+            system_log_level=version.system_log_level,
+            log_group=version.log_group,
+            reserved_concurrency=record.reserved_concurrency,
+            code_sha256=version.code.sha256,
+        )
+
+
+def _logging_changes(config: Mapping[str, Any]) -> dict[str, Any]:
+    log_format = config.get("LogFormat", "Text")
+    levels = config.get("ApplicationLogLevel") or config.get("SystemLogLevel")
+    if log_format == "Text" and levels:
+        raise InvalidParameterValueException(
+            'LogLevel is not supported when LogFormat is set to "Text". Remove LogLevel from '
+            'your request or change the LogFormat to "JSON" and try again.'
+        )
+    return {
+        "log_format": log_format,
+        "application_log_level": config.get("ApplicationLogLevel"),
+        "system_log_level": config.get("SystemLogLevel"),
+        "log_group": config.get("LogGroup"),
+    }
+
+
+def _check_json(payload: bytes) -> None:
+    if not payload:
+        return
+    try:
+        json.loads(payload)
+    except ValueError as exc:
+        raise InvalidRequestContentException(
+            f"Could not parse request body into json: Could not parse payload into json: {exc}"
+        ) from None
+
+
+def _client_context(encoded: str | None) -> str | None:
+    if not encoded:
+        return None
+    try:
+        document = json.loads(base64.b64decode(encoded, validate=True))
+    except (ValueError, binascii.Error):
+        raise InvalidRequestContentException(
+            "Client context must be a valid Base64-encoded JSON object."
+        ) from None
+    return json.dumps(document)
+
+
+def _encode_marker(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode()
+
+
+def _decode_marker(marker: str | None) -> str | None:
+    if not marker:
+        return None
+    try:
+        return base64.urlsafe_b64decode(marker.encode()).decode()
+    except (ValueError, binascii.Error):
+        raise InvalidParameterValueException(f"Invalid marker: {marker}") from None
+
+
+def create_provider(context: ServiceContext) -> LambdaProvider:
+    return LambdaProvider(context, context.catalog["lambda"].enum("Runtime"))

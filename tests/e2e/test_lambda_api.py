@@ -1,0 +1,213 @@
+"""The Lambda API through boto3 against the real server."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Server, error_of
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+ECHO = """
+import os
+def handler(event, context):
+    greeting = os.environ.get("GREETING")
+    return {"event": event, "greeting": greeting, "version": context.function_version}
+"""
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, source in files.items():
+            archive.writestr(name, source)
+    return buffer.getvalue()
+
+
+def create(client: Any, name: str = "echo", source: str = ECHO, **extra: Any) -> dict[str, Any]:
+    arguments: dict[str, Any] = {
+        "FunctionName": name,
+        "Runtime": "python3.12",
+        "Role": ROLE,
+        "Handler": "app.handler",
+        "Code": {"ZipFile": zipped({"app.py": source})},
+    }
+    response: dict[str, Any] = client.create_function(**{**arguments, **extra})
+    return response
+
+
+def invoke(client: Any, name: str, event: Any = None, **extra: Any) -> tuple[dict[str, Any], Any]:
+    response = client.invoke(FunctionName=name, Payload=json.dumps(event or {}), **extra)
+    return response, json.loads(response["Payload"].read() or b"null")
+
+
+def test_create_get_invoke(server: Server) -> None:
+    client = server.client("lambda")
+    created = create(client, Environment={"Variables": {"GREETING": "hi"}}, Tags={"team": "core"})
+    assert created["FunctionArn"] == "arn:aws:lambda:eu-west-1:000000000000:function:echo"
+    assert created["State"] == "Active" and created["Version"] == "$LATEST"
+    code = zipped({"app.py": ECHO})
+    assert created["CodeSize"] == len(code)
+    assert (
+        created["CodeSha256"]
+        == base64.b64encode(__import__("hashlib").sha256(code).digest()).decode()
+    )
+    client.get_waiter("function_active_v2").wait(FunctionName="echo")
+    fetched = client.get_function(FunctionName="echo")
+    assert fetched["Configuration"]["Handler"] == "app.handler"
+    assert fetched["Tags"] == {"team": "core"}
+    response, payload = invoke(client, "echo", {"a": 1}, LogType="Tail")
+    assert response["StatusCode"] == 200 and response["ExecutedVersion"] == "$LATEST"
+    assert "FunctionError" not in response
+    assert payload == {"event": {"a": 1}, "greeting": "hi", "version": "$LATEST"}
+    log = base64.b64decode(response["LogResult"]).decode()
+    assert "START RequestId:" in log and "REPORT RequestId:" in log
+    by_arn = client.get_function_configuration(FunctionName=created["FunctionArn"])
+    assert by_arn["RevisionId"] == created["RevisionId"]
+
+
+def test_updates_and_versions(server: Server) -> None:
+    client = server.client("lambda")
+    create(client)
+    first = client.publish_version(FunctionName="echo", Description="one")
+    assert first["Version"] == "1" and first["FunctionArn"].endswith(":echo:1")
+    assert client.publish_version(FunctionName="echo")["Version"] == "1"  # nothing changed
+    updated = client.update_function_configuration(
+        FunctionName="echo", Environment={"Variables": {"GREETING": "two"}}, Timeout=10
+    )
+    assert updated["Timeout"] == 10 and updated["RevisionId"] != first["RevisionId"]
+    new_code = ECHO.replace('"greeting"', '"hello"')
+    client.update_function_code(FunctionName="echo", ZipFile=zipped({"app.py": new_code}))
+    _, latest = invoke(client, "echo")
+    assert latest == {"event": {}, "hello": "two", "version": "$LATEST"}
+    response, old = invoke(client, "echo", Qualifier="1")
+    assert response["ExecutedVersion"] == "1"
+    assert old == {"event": {}, "greeting": None, "version": "1"}
+    second = client.publish_version(FunctionName="echo")
+    assert second["Version"] == "2"
+    versions = client.list_versions_by_function(FunctionName="echo")["Versions"]
+    assert [v["Version"] for v in versions] == ["$LATEST", "1", "2"]
+    assert [v["Description"] for v in versions][1] == "one"
+    client.delete_function(FunctionName="echo", Qualifier="1")
+    status, code, _ = error_of(client.invoke, FunctionName="echo:1")
+    assert (status, code) == (404, "ResourceNotFoundException")
+    stale = error_of(
+        client.update_function_configuration,
+        FunctionName="echo",
+        Timeout=5,
+        RevisionId=first["RevisionId"],
+    )
+    assert stale[:2] == (412, "PreconditionFailedException")
+
+
+def test_list_functions_pages(server: Server) -> None:
+    client = server.client("lambda")
+    for index in range(5):
+        create(client, name=f"fn-{index}")
+    names: list[str] = []
+    marker = None
+    while True:
+        page = client.list_functions(MaxItems=2, **({"Marker": marker} if marker else {}))
+        names += [f["FunctionName"] for f in page["Functions"]]
+        marker = page.get("NextMarker")
+        if not marker:
+            break
+    assert names == [f"fn-{i}" for i in range(5)]
+    paginated = client.get_paginator("list_functions").paginate(PaginationConfig={"PageSize": 3})
+    assert sum(len(p["Functions"]) for p in paginated) == 5
+
+
+def test_function_errors_and_dry_run(server: Server) -> None:
+    client = server.client("lambda")
+    create(client, name="fails", source="def handler(e, c):\n    raise ValueError('nope')\n")
+    response, payload = invoke(client, "fails")
+    assert response["StatusCode"] == 200 and response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "ValueError" and payload["errorMessage"] == "nope"
+    dry = client.invoke(FunctionName="fails", InvocationType="DryRun")
+    assert dry["StatusCode"] == 204
+
+
+@pytest.mark.parametrize(
+    ("call", "status", "code", "message"),
+    [
+        (
+            lambda c: c.get_function(FunctionName="missing"),
+            404,
+            "ResourceNotFoundException",
+            "Function not found: arn:aws:lambda:eu-west-1:000000000000:function:missing",
+        ),
+        (lambda c: create(c), 409, "ResourceConflictException", "Function already exist: echo"),
+        (
+            lambda c: create(c, name="x", Runtime="python2.7"),
+            400,
+            "InvalidParameterValueException",
+            "The runtime parameter of python2.7 is no longer supported",
+        ),
+        (
+            lambda c: create(c, name="x", Environment={"Variables": {"AWS_REGION": "x"}}),
+            400,
+            "InvalidParameterValueException",
+            "Lambda was unable to configure your environment",
+        ),
+        (
+            lambda c: create(c, name="x", Timeout=901),
+            400,
+            "ValidationException",
+            "1 validation error detected: Value '901' at 'timeout' failed to satisfy constraint",
+        ),
+        (
+            lambda c: c.invoke(FunctionName="echo", Payload=b"{not json"),
+            400,
+            "InvalidRequestContentException",
+            "Could not parse request body into json",
+        ),
+        (
+            lambda c: c.invoke(FunctionName="echo", Payload=b"x" * (6 * 1024 * 1024 + 1)),
+            413,
+            "RequestEntityTooLargeException",
+            "Request must be smaller than 6291456 bytes",
+        ),
+        (
+            lambda c: c.create_function(
+                FunctionName="y",
+                Runtime="python3.12",
+                Role=ROLE,
+                Handler="app.handler",
+                Code={"ZipFile": b"not a zip"},
+            ),
+            400,
+            "InvalidParameterValueException",
+            "",
+        ),
+    ],
+    ids=[
+        "not-found",
+        "conflict",
+        "deprecated-runtime",
+        "reserved-env",
+        "timeout-range",
+        "bad-json",
+        "too-large",
+        "bad-zip",
+    ],
+)
+def test_errors(server: Server, call: Any, status: int, code: str, message: str) -> None:
+    client = server.client("lambda")
+    create(client)
+    got_status, got_code, got_message = error_of(call, client)
+    assert (got_status, got_code) == (status, code)
+    assert got_message.startswith(message)
+
+
+def test_delete(server: Server) -> None:
+    client = server.client("lambda")
+    create(client)
+    invoke(client, "echo")
+    client.delete_function(FunctionName="echo")
+    assert error_of(client.get_function, FunctionName="echo")[1] == "ResourceNotFoundException"
+    assert error_of(client.delete_function, FunctionName="echo")[1] == "ResourceNotFoundException"
