@@ -18,8 +18,13 @@ from portico.aws.asgi import AwsEndpoint, Receive, Scope, Send
 from portico.aws.catalog import Service, ServiceCatalog
 from portico.aws.handler import AwsHandler, Caller, ServiceProvider
 from portico.aws.messages import AwsRequest
-from portico.credentials import StaticCredentials, load_or_create
-from portico.runtime import Runtime, RuntimeSettings
+from portico.credentials import (
+    CredentialChain,
+    SessionIssuer,
+    StaticCredentials,
+    load_or_create,
+)
+from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
 from portico.runtime.limits import SYNC_REQUEST_LIMIT_BYTES
 from portico.services.context import ServiceContext
 from portico.services.registry import PROVIDERS
@@ -46,10 +51,18 @@ class Portico:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.clock = SystemClock()
         self.database = open_database(settings.data_dir, clock=self.clock)
+        self.admin_key = load_or_create(
+            settings.data_dir, settings.access_key_id, settings.secret_access_key
+        )
+        self.sessions = SessionIssuer(self.clock.now)
+        self.credentials = CredentialChain(StaticCredentials(self.admin_key), self.sessions)
+        # Where functions reach the server; set once it listens (the port may be chosen then).
+        self.endpoint_url = f"http://{_reachable(settings.host)}:{settings.port}"
         self.runtime = Runtime(
             RuntimeSettings(
                 state_dir=settings.data_dir / "runtime", idle_timeout=settings.idle_timeout
-            )
+            ),
+            environment_hook=self.function_environment,
         )
         catalog = ServiceCatalog(SERVICES)
         context = ServiceContext(
@@ -65,10 +78,6 @@ class Portico:
         for factory in PROVIDERS:
             provider = factory(context)
             providers[provider.service_name] = provider
-        self.admin_key = load_or_create(
-            settings.data_dir, settings.access_key_id, settings.secret_access_key
-        )
-        self.credentials = StaticCredentials(self.admin_key)
         self.aws_handler = AwsHandler(
             catalog,
             providers,
@@ -88,7 +97,22 @@ class Portico:
             dialect=sigv4.dialect_for_protocol(service.protocol),
             service=service.signing_name,
         )
-        return Caller(access_key_id=identity.access_key_id, region=identity.region)
+        principal = self.credentials.principal_for(identity.access_key_id) or "unknown"
+        return Caller(identity.access_key_id, identity.region, principal)
+
+    def function_environment(self, config: FunctionConfig) -> dict[str, str]:
+        """What every new execution environment gets to call back: the server's address and
+        credentials of its own (never the admin key), which the server accepts."""
+        key = self.sessions.issue(principal=config.function_arn)
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": key.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": key.secret_access_key,
+            "AWS_SESSION_TOKEN": key.session_token,
+        }
+
+    def listening_on(self, host: str, port: int) -> None:
+        self.endpoint_url = f"http://{_reachable(host)}:{port}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -141,6 +165,11 @@ class Portico:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def _reachable(host: str) -> str:
+    """An address a local process can connect to, for a server bound to `host`."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host  # noqa: S104
 
 
 def create_app(settings: Settings) -> Portico:

@@ -5,9 +5,12 @@ credentials-file format so that the CLI and `aws --profile portico` find them th
 from __future__ import annotations
 
 import configparser
+import hmac
 import os
 import secrets
 import string
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,10 +62,94 @@ def load_or_create(
 
 
 class StaticCredentials:
-    """The keys the server accepts: the admin key (and, later, functions' session keys)."""
+    """Long-lived keys (the admin key)."""
 
-    def __init__(self, *keys: AccessKey) -> None:
+    def __init__(self, *keys: AccessKey, principal: str = "admin") -> None:
         self._secrets = {key.access_key_id: key.secret_access_key for key in keys}
+        self._principal = principal
 
     def secret_for(self, access_key_id: str, session_token: str | None) -> str | None:
+        if session_token is not None:
+            return None
         return self._secrets.get(access_key_id)
+
+    def principal_for(self, access_key_id: str) -> str | None:
+        return self._principal if access_key_id in self._secrets else None
+
+
+@dataclass(frozen=True)
+class SessionKey:
+    """Short-lived credentials issued to one principal (a function's execution role)."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    principal: str
+    expires_at: float
+
+    def __repr__(self) -> str:
+        return f"SessionKey({self.access_key_id!r}, principal={self.principal!r})"
+
+
+class SessionIssuer:
+    """Issues and checks session keys, kept in memory: they die with the server, as do the
+    execution environments that hold them."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, lifetime: float = 12 * 3600) -> None:
+        self._clock = clock
+        self._lifetime = lifetime
+        self._keys: dict[str, SessionKey] = {}
+
+    def issue(self, principal: str) -> SessionKey:
+        self._forget_expired()
+        key = SessionKey(
+            access_key_id="ASIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
+            secret_access_key=secrets.token_urlsafe(30)[:40],
+            session_token=secrets.token_urlsafe(96),
+            principal=principal,
+            expires_at=self._clock() + self._lifetime,
+        )
+        self._keys[key.access_key_id] = key
+        return key
+
+    def _valid(self, access_key_id: str, session_token: str | None) -> SessionKey | None:
+        key = self._keys.get(access_key_id)
+        if key is None or session_token is None or key.expires_at <= self._clock():
+            return None
+        if not hmac.compare_digest(key.session_token, session_token):
+            return None
+        return key
+
+    def secret_for(self, access_key_id: str, session_token: str | None) -> str | None:
+        key = self._valid(access_key_id, session_token)
+        return None if key is None else key.secret_access_key
+
+    def principal_for(self, access_key_id: str) -> str | None:
+        key = self._keys.get(access_key_id)
+        return None if key is None else key.principal
+
+    def _forget_expired(self) -> None:
+        now = self._clock()
+        for access_key_id in [k for k, key in self._keys.items() if key.expires_at <= now]:
+            del self._keys[access_key_id]
+
+
+class CredentialChain:
+    """The keys the server accepts: each store asked in turn."""
+
+    def __init__(self, *stores: StaticCredentials | SessionIssuer) -> None:
+        self._stores = stores
+
+    def secret_for(self, access_key_id: str, session_token: str | None) -> str | None:
+        for store in self._stores:
+            secret = store.secret_for(access_key_id, session_token)
+            if secret is not None:
+                return secret
+        return None
+
+    def principal_for(self, access_key_id: str) -> str | None:
+        for store in self._stores:
+            principal = store.principal_for(access_key_id)
+            if principal is not None:
+                return principal
+        return None

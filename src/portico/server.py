@@ -53,6 +53,7 @@ async def serve(settings: Settings, example: Path | None = None) -> None:
         await asyncio.sleep(0.01)
     if server.started:
         host, port = server.servers[0].sockets[0].getsockname()[:2]
+        app.listening_on(host, port)
         print(
             f"Portico ready on http://{host}:{port} (health: {HEALTH_PATH}, "
             f"data: {settings.data_dir})",

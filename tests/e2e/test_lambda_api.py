@@ -211,3 +211,36 @@ def test_delete(server: Server) -> None:
     client.delete_function(FunctionName="echo")
     assert error_of(client.get_function, FunctionName="echo")[1] == "ResourceNotFoundException"
     assert error_of(client.delete_function, FunctionName="echo")[1] == "ResourceNotFoundException"
+
+
+CALLBACK = """
+import os
+import boto3
+
+def handler(event, context):
+    client = boto3.client("lambda")
+    names = [f["FunctionName"] for f in client.list_functions()["Functions"]]
+    return {
+        "names": names,
+        "key": os.environ["AWS_ACCESS_KEY_ID"],
+        "secret": os.environ["AWS_SECRET_ACCESS_KEY"],
+        "endpoint": os.environ["AWS_ENDPOINT_URL"],
+        "has_token": bool(os.environ.get("AWS_SESSION_TOKEN")),
+    }
+"""
+
+
+def test_functions_call_back_with_their_own_credentials(server: Server) -> None:
+    from tests.e2e.conftest import SECRET_ACCESS_KEY
+
+    client = server.client("lambda")
+    create(client, name="caller", source=CALLBACK, Timeout=30)
+    response, seen = invoke(client, "caller")
+    assert "FunctionError" not in response, seen
+    assert seen["names"] == ["caller"]
+    assert seen["endpoint"] == server.url
+    assert seen["key"].startswith("ASIA") and seen["has_token"]
+    assert seen["secret"] != SECRET_ACCESS_KEY
+    # The keys are the function's: without the session token they are refused.
+    borrowed = server.client("lambda", key=seen["key"], secret=seen["secret"])
+    assert error_of(borrowed.list_functions)[1] == "UnrecognizedClientException"

@@ -33,6 +33,7 @@ class Caller:
 
     access_key_id: str
     region: str
+    principal: str = "unknown"  # "admin", or the ARN of the function the key was issued to
 
 
 @dataclass(frozen=True)

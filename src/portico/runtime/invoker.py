@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from portico.runtime.config import FunctionConfig, RuntimeSettings
 from portico.runtime.environment import ExecutionEnvironment, InitFailed, State
@@ -25,6 +25,10 @@ from portico.runtime.launch import Launcher
 from portico.runtime.limits import check_request_size
 from portico.runtime.logs import LogSink, MemoryLogSink, now_ms
 from portico.runtime.pool import FunctionPool
+
+# Variables an environment gets at its creation, beyond its function's (e.g. credentials
+# issued for it alone).
+EnvironmentHook = Callable[[FunctionConfig], Mapping[str, str]]
 
 # How long an invoke waits for a runtime that has answered to ask for the next event,
 # rather than starting another environment.
@@ -40,8 +44,10 @@ class Runtime:
         log_sink: LogSink | None = None,
         clock: Callable[[], float] = time.monotonic,
         ids: IdGenerator | None = None,
+        environment_hook: EnvironmentHook | None = None,
     ) -> None:
         self.settings = settings
+        self._environment_hook = environment_hook
         self._ids = ids if ids is not None else IdGenerator()
         self.log_sink: LogSink = log_sink if log_sink is not None else MemoryLogSink()
         self._clock = clock
@@ -148,6 +154,8 @@ class Runtime:
         provisioned: bool,
     ) -> ExecutionEnvironment:
         extra = {**self.settings.extra_environment, **(extra_environment or {})}
+        if self._environment_hook is not None:
+            extra.update(self._environment_hook(pool.config))
         env = ExecutionEnvironment(
             pool.config,
             self.settings,
