@@ -27,7 +27,7 @@ from portico.credentials import (
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
 from portico.runtime.limits import SYNC_REQUEST_LIMIT_BYTES
 from portico.services.context import ServiceContext
-from portico.services.registry import PROVIDERS
+from portico.services.registry import PROVIDERS, Background
 from portico.settings import Settings
 from portico.store import FileBlobStore, SystemClock
 from portico.store.sqlite.database import open_database
@@ -78,6 +78,7 @@ class Portico:
         for factory in PROVIDERS:
             provider = factory(context)
             providers[provider.service_name] = provider
+        self._background = [p for p in providers.values() if isinstance(p, Background)]
         self.aws_handler = AwsHandler(
             catalog,
             providers,
@@ -124,10 +125,14 @@ class Portico:
 
     async def startup(self) -> None:
         await self.runtime.start()
+        for service in self._background:
+            await service.start()
         self.ready = True
 
     async def shutdown(self) -> None:
         self.ready = False
+        for service in reversed(self._background):
+            await service.close()
         await self.runtime.close()
         self.database.close()
 

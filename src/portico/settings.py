@@ -21,6 +21,8 @@ class Settings:
     access_key_id: str | None = None
     secret_access_key: str | None = None
     idle_timeout: float = 600.0
+    # Asynchronous invocations are retried after 1x, then 2x this (AWS: one minute).
+    async_retry_base_seconds: float = 60.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -40,6 +42,8 @@ class Settings:
             values["account_id"] = env["PORTICO_ACCOUNT_ID"]
         if "PORTICO_ACCESS_KEY_ID" in env:
             values["access_key_id"] = env["PORTICO_ACCESS_KEY_ID"]
+        if "PORTICO_ASYNC_RETRY_BASE_SECONDS" in env:
+            values["async_retry_base_seconds"] = float(env["PORTICO_ASYNC_RETRY_BASE_SECONDS"])
         if "PORTICO_SECRET_ACCESS_KEY" in env:
             values["secret_access_key"] = env["PORTICO_SECRET_ACCESS_KEY"]
         values.update({key: value for key, value in overrides.items() if value is not None})

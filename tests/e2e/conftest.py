@@ -45,22 +45,17 @@ class Server:
         )
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    log_path = tmp_path / "server.log"
-    with log_path.open("w") as log:
+# Asynchronous invocations retry after 0.2 s, then 0.4 s (AWS: 1 and 2 minutes).
+RETRY_BASE_SECONDS = "0.2"
+
+
+def start_server(data_dir: Path, log_path: Path) -> Server:
+    """`portico up` on port 0 over `data_dir`; returns once it says it listens."""
+    with log_path.open("a") as log:
         process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "portico.cli.main",
-                "up",
-                "--port",
-                "0",
-                "--data-dir",
-                str(tmp_path / "data"),
-                "--example",
-                "",
+                *(sys.executable, "-m", "portico.cli.main", "up", "--port", "0"),
+                *("--data-dir", str(data_dir), "--example", ""),
             ],
             stdout=subprocess.PIPE,
             stderr=log,
@@ -69,17 +64,29 @@ def server(tmp_path: Path) -> Iterator[Server]:
                 **os.environ,
                 "PORTICO_ACCESS_KEY_ID": ACCESS_KEY_ID,
                 "PORTICO_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+                "PORTICO_ASYNC_RETRY_BASE_SECONDS": RETRY_BASE_SECONDS,
             },
         )
+    url = wait_until_ready(process)
+    if url is None:
+        stop_server(process)
+        raise AssertionError(f"the server did not start: {log_path.read_text()}")
+    return Server(process, url)
+
+
+def stop_server(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.kill()
+    process.communicate(timeout=10)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = start_server(tmp_path / "data", tmp_path / "server.log")
     try:
-        url = wait_until_ready(process)
-        if url is None:
-            raise AssertionError(f"the server did not start: {log_path.read_text()}")
-        yield Server(process, url)
+        yield running
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=10)
+        stop_server(running.process)
 
 
 def wait_until_ready(process: subprocess.Popen[str]) -> str | None:

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 from portico.aws.handler import ServiceProvider
 from portico.services.context import ServiceContext
 from portico.services.lambda_.provider import create_provider as create_lambda
 
 ProviderFactory = Callable[[ServiceContext], ServiceProvider]
+
+
+@runtime_checkable
+class Background(Protocol):
+    """A provider with work of its own (workers, sweepers): started and stopped with the
+    server."""
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
 
 PROVIDERS: tuple[ProviderFactory, ...] = (
     create_lambda,

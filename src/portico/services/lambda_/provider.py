@@ -7,12 +7,14 @@ import base64
 import binascii
 import dataclasses
 import json
+import logging
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 from portico.aws.handler import Operation, RequestContext
-from portico.runtime import FunctionConfig, Runtime
+from portico.runtime import FunctionConfig, InvocationResult, Runtime
 from portico.runtime.limits import DRY_RUN, EVENT, REQUEST_RESPONSE, check_request_size
 from portico.services.context import ServiceContext
 from portico.services.lambda_ import validation
@@ -24,10 +26,13 @@ from portico.services.lambda_.errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
+from portico.services.lambda_.event_config import EventInvokeConfig, EventInvokeConfigs
+from portico.services.lambda_.events import AsyncEvent, AsyncInvoker, EventPolicy
 from portico.services.lambda_.models import LATEST, FunctionRecord, FunctionVersion
 from portico.services.lambda_.names import function_arn, parse_function
 from portico.services.lambda_.repository import FunctionExists, Functions, scope_of
 
+logger = logging.getLogger(__name__)
 Params = dict[str, Any]
 Result = dict[str, Any]
 DEFAULT_PAGE = 50
@@ -42,6 +47,22 @@ class LambdaProvider:
         self._code = CodeStore(context.blobs, context.settings.data_dir / "code")
         self._runtime: Runtime = context.runtime
         self._known_runtimes = known_runtimes
+        self._clock = context.clock
+        self._event_configs = EventInvokeConfigs(context.database)
+        self._async = AsyncInvoker(
+            context.queue,
+            context.clock,
+            invoke=self._invoke_event,
+            policy=self._event_policy,
+            deliver=self._deliver,
+            retry_base_seconds=context.settings.async_retry_base_seconds,
+        )
+
+    async def start(self) -> None:
+        self._async.start()
+
+    async def close(self) -> None:
+        await self._async.close()
 
     def operations(self) -> Mapping[str, Operation]:
         return {
@@ -55,6 +76,10 @@ class LambdaProvider:
             "PublishVersion": self.publish_version,
             "ListVersionsByFunction": self.list_versions_by_function,
             "Invoke": self.invoke,
+            "PutFunctionEventInvokeConfig": self.put_event_invoke_config,
+            "UpdateFunctionEventInvokeConfig": self.update_event_invoke_config,
+            "GetFunctionEventInvokeConfig": self.get_event_invoke_config,
+            "DeleteFunctionEventInvokeConfig": self.delete_event_invoke_config,
         }
 
     # -- lookups ---------------------------------------------------------------------------
@@ -308,10 +333,18 @@ class LambdaProvider:
         if invocation_type == DRY_RUN:
             return {"StatusCode": 204, "Payload": b""}
         if invocation_type == EVENT:
-            raise InvalidParameterValueException(
-                "Asynchronous invocation (InvocationType Event) is not available on this "
-                "server yet."
+            event = AsyncEvent(
+                account=context.account_id,
+                region=context.region,
+                function=version.name,
+                qualifier=params.get("Qualifier")
+                or parse_function(params["FunctionName"]).qualifier,
+                payload=base64.b64encode(payload).decode(),
+                request_id=context.request_id,
+                enqueued_at=self._clock.now(),
             )
+            await self._async.submit(event)
+            return {"StatusCode": 202, "Payload": b""}
         record = await self._record(context, version.name)
         config = await self._function_config(context, version, record)
         result = await self._runtime.invoke(
@@ -332,6 +365,103 @@ class LambdaProvider:
         if params.get("LogType") == "Tail":
             response["LogResult"] = base64.b64encode(result.log_tail).decode()
         return response
+
+    # -- asynchronous invocation -------------------------------------------------------------
+
+    def _event_context(self, event: AsyncEvent) -> RequestContext:
+        return RequestContext(
+            request_id=event.request_id,
+            service="lambda",
+            operation="Invoke",
+            region=event.region,
+            account_id=event.account,
+            caller=None,
+        )
+
+    async def _invoke_event(self, event: AsyncEvent) -> tuple[InvocationResult, str]:
+        context = self._event_context(event)
+        version = await self._version(context, event.function, event.qualifier)
+        record = await self._record(context, version.name)
+        config = await self._function_config(context, version, record)
+        result = await self._runtime.invoke(
+            config, event.body or b"{}", qualifier=version.version, request_id=event.request_id
+        )
+        arn = function_arn(context.region, context.account_id, version.name, version.version)
+        return result, arn
+
+    async def _event_policy(self, event: AsyncEvent) -> EventPolicy | None:
+        context = self._event_context(event)
+        try:
+            version = await self._version(context, event.function, event.qualifier)
+        except ResourceNotFoundException:
+            return None
+        scope = scope_of(event.account, event.region)
+        qualifier = event.qualifier or LATEST
+        config = await asyncio.to_thread(self._event_configs.get, scope, event.function, qualifier)
+        return (config or EventInvokeConfig()).policy(float(version.timeout))
+
+    async def _deliver(self, target: str, event: AsyncEvent, record: dict[str, Any]) -> None:
+        """Send a destination record: to a function (asynchronously), as AWS does."""
+        if ":function:" not in target:
+            logger.warning("destination %s is not a function; the record is dropped", target)
+            return
+        ref = parse_function(target)
+        payload = json.dumps(record).encode()
+        await self._async.submit(
+            AsyncEvent(
+                account=event.account,
+                region=event.region,
+                function=ref.name,
+                qualifier=ref.qualifier,
+                payload=base64.b64encode(payload).decode(),
+                request_id=str(uuid.uuid4()),
+                enqueued_at=self._clock.now(),
+            )
+        )
+
+    async def put_event_invoke_config(self, context: RequestContext, params: Params) -> Result:
+        return await self._save_event_config(context, params, replace=True)
+
+    async def update_event_invoke_config(self, context: RequestContext, params: Params) -> Result:
+        return await self._save_event_config(context, params, replace=False)
+
+    async def _save_event_config(
+        self, context: RequestContext, params: Params, replace: bool
+    ) -> Result:
+        version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
+        qualifier = params.get("Qualifier") or LATEST
+        scope = scope_of(context.account_id, context.region)
+        config = await asyncio.to_thread(
+            self._event_configs.save,
+            scope,
+            version.name,
+            qualifier,
+            params,
+            replace,
+            self._clock.now(),
+        )
+        return config.describe(
+            function_arn(context.region, context.account_id, version.name, qualifier)
+        )
+
+    async def get_event_invoke_config(self, context: RequestContext, params: Params) -> Result:
+        version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
+        qualifier = params.get("Qualifier") or LATEST
+        scope = scope_of(context.account_id, context.region)
+        config = await asyncio.to_thread(self._event_configs.get, scope, version.name, qualifier)
+        arn = function_arn(context.region, context.account_id, version.name, qualifier)
+        if config is None:
+            raise ResourceNotFoundException(f"The function {arn} doesn't have an EventInvokeConfig")
+        return config.describe(arn)
+
+    async def delete_event_invoke_config(self, context: RequestContext, params: Params) -> Result:
+        version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
+        qualifier = params.get("Qualifier") or LATEST
+        scope = scope_of(context.account_id, context.region)
+        if not await asyncio.to_thread(self._event_configs.delete, scope, version.name, qualifier):
+            arn = function_arn(context.region, context.account_id, version.name, qualifier)
+            raise ResourceNotFoundException(f"The function {arn} doesn't have an EventInvokeConfig")
+        return {}
 
     async def _function_config(
         self, context: RequestContext, version: FunctionVersion, record: FunctionRecord
