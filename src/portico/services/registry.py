@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 from portico.aws.handler import ServiceProvider
 from portico.services.context import ServiceContext
 from portico.services.lambda_.provider import create_provider as create_lambda
+from portico.services.secretsmanager.provider import create_provider as create_secretsmanager
 
 ProviderFactory = Callable[[ServiceContext], ServiceProvider]
 
@@ -20,6 +21,8 @@ class Background(Protocol):
     async def start(self) -> None: ...
     async def close(self) -> None: ...
 
+
 PROVIDERS: tuple[ProviderFactory, ...] = (
     create_lambda,
+    create_secretsmanager,
 )
