@@ -27,6 +27,7 @@ from portico.credentials import (
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
 from portico.runtime.limits import SYNC_REQUEST_LIMIT_BYTES
 from portico.services.context import ServiceContext
+from portico.services.logs.sink import StoreLogSink
 from portico.services.registry import PROVIDERS, Background
 from portico.settings import Settings
 from portico.store import FileBlobStore, SystemClock
@@ -58,10 +59,17 @@ class Portico:
         self.credentials = CredentialChain(StaticCredentials(self.admin_key), self.sessions)
         # Where functions reach the server; set once it listens (the port may be chosen then).
         self.endpoint_url = f"http://{_reachable(settings.host)}:{settings.port}"
+        self.log_sink = StoreLogSink(
+            self.database,
+            self.clock,
+            account_id=settings.account_id,
+            region=settings.default_region,
+        )
         self.runtime = Runtime(
             RuntimeSettings(
                 state_dir=settings.data_dir / "runtime", idle_timeout=settings.idle_timeout
             ),
+            log_sink=self.log_sink,
             environment_hook=self.function_environment,
         )
         catalog = ServiceCatalog(SERVICES)
@@ -124,6 +132,7 @@ class Portico:
             await self._aws(scope, receive, send)
 
     async def startup(self) -> None:
+        await self.log_sink.start()
         await self.runtime.start()
         for service in self._background:
             await service.start()
@@ -133,7 +142,8 @@ class Portico:
         self.ready = False
         for service in reversed(self._background):
             await service.close()
-        await self.runtime.close()
+        await self.runtime.close()  # environments flush their last lines into the sink
+        await self.log_sink.close()
         self.database.close()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -244,3 +244,28 @@ def test_functions_call_back_with_their_own_credentials(server: Server) -> None:
     # The keys are the function's: without the session token they are refused.
     borrowed = server.client("lambda", key=seen["key"], secret=seen["secret"])
     assert error_of(borrowed.list_functions)[1] == "UnrecognizedClientException"
+
+
+def test_function_logs_reach_cloudwatch_logs(server: Server) -> None:
+    import time
+
+    client = server.client("lambda")
+    create(client, source="def handler(e, c):\n    print('hello from the function')\n")
+    invoke(client, "echo")
+    logs = server.client("logs")
+    deadline = time.monotonic() + 10
+    messages: list[str] = []
+    while time.monotonic() < deadline:
+        try:
+            events = logs.filter_log_events(logGroupName="/aws/lambda/echo")["events"]
+        except logs.exceptions.ResourceNotFoundException:  # the group comes with its first lines
+            events = []
+        messages = [event["message"] for event in events]
+        if any(message.startswith("REPORT") for message in messages):
+            break
+        time.sleep(0.1)
+    assert any(message.startswith("INIT_START") for message in messages)
+    assert "hello from the function\n" in messages
+    assert any(message.startswith("REPORT RequestId:") for message in messages)
+    streams = logs.describe_log_streams(logGroupName="/aws/lambda/echo")["logStreams"]
+    assert len(streams) == 1 and "[$LATEST]" in streams[0]["logStreamName"]

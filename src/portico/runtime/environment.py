@@ -313,7 +313,13 @@ class ExecutionEnvironment:
         capture.add(self._lines.end(request.request_id))
         capture.add(self._lines.report(report))
         events = capture.take()
-        self._sink.put(self.config.log_group_name, self.log_stream, events)
+        self._sink.put(
+            self.config.log_group_name,
+            self.log_stream,
+            events,
+            account_id=self.config.account_id,
+            region=self.config.region,
+        )
         return InvocationResult(
             request_id=request.request_id,
             payload=outcome.payload,
@@ -489,7 +495,13 @@ class ExecutionEnvironment:
         if self._capture is not None:
             events = self._capture.take()
             if events:
-                self._sink.put(self.config.log_group_name, self.log_stream, events)
+                self._sink.put(
+                    self.config.log_group_name,
+                    self.log_stream,
+                    events,
+                    account_id=self.config.account_id,
+                    region=self.config.region,
+                )
 
 
 def _remove_tmp(path: Path) -> None:

@@ -32,7 +32,15 @@ class LogEvent:
 class LogSink(Protocol):
     """Where log events go: the store behind the CloudWatch Logs API, a console, memory."""
 
-    def put(self, group: str, stream: str, events: Sequence[LogEvent]) -> None: ...
+    def put(
+        self,
+        group: str,
+        stream: str,
+        events: Sequence[LogEvent],
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> None: ...
 
 
 class MemoryLogSink:
@@ -42,7 +50,15 @@ class MemoryLogSink:
         self._limit = max_events_per_stream
         self.streams: dict[tuple[str, str], deque[LogEvent]] = {}
 
-    def put(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
+    def put(
+        self,
+        group: str,
+        stream: str,
+        events: Sequence[LogEvent],
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> None:
         buffer = self.streams.get((group, stream))
         if buffer is None:
             buffer = self.streams[(group, stream)] = deque(maxlen=self._limit)

@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 from portico.aws.handler import ServiceProvider
 from portico.services.context import ServiceContext
 from portico.services.lambda_.provider import create_provider as create_lambda
+from portico.services.logs.provider import create_provider as create_logs
 from portico.services.secretsmanager.provider import create_provider as create_secretsmanager
 
 ProviderFactory = Callable[[ServiceContext], ServiceProvider]
@@ -24,5 +25,6 @@ class Background(Protocol):
 
 PROVIDERS: tuple[ProviderFactory, ...] = (
     create_lambda,
+    create_logs,
     create_secretsmanager,
 )

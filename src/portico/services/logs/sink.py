@@ -1,0 +1,120 @@
+"""The runtime's log sink backed by the store: what functions print reaches the Logs API.
+
+    runtime ──put() (event loop, never blocks)──► pending events, per stream
+                                                   │ a batch is due, or `interval` passed
+    flush() ──one transaction, in a thread────────►  store: events, streams, groups
+
+`put` only appends to memory. A background task (`start()` / `close()`) writes what is
+pending every `interval` seconds, or as soon as `batch_size` events wait; `close()` writes
+the remainder, and `flush()` lets a caller wait until what it put is stored. Groups and
+streams are created with the first event written to them, as Lambda creates them. When the
+store falls behind by more than `max_pending` events, new events are dropped (and counted)
+rather than letting memory grow without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from portico.runtime.logs import LogEvent
+from portico.services.logs.models import GroupRef
+from portico.services.logs.repository import Batch, LogsRepository
+from portico.store import Clock, Database, StoreError
+
+logger = logging.getLogger(__name__)
+
+StreamKey = tuple[str, str, str, str]  # account, region, group, stream
+
+
+class StoreLogSink:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        *,
+        account_id: str,
+        region: str,
+        interval: float = 0.2,
+        batch_size: int = 1_000,
+        max_pending: int = 100_000,
+    ) -> None:
+        self._repository = LogsRepository(database)
+        self._clock = clock
+        self._account_id = account_id
+        self._region = region
+        self._interval = interval
+        self._batch_size = batch_size
+        self._max_pending = max_pending
+        self._pending: dict[StreamKey, list[LogEvent]] = {}
+        self._pending_count = 0
+        self._due = asyncio.Event()
+        self._writing = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.dropped = 0
+
+    def put(
+        self,
+        group: str,
+        stream: str,
+        events: Sequence[LogEvent],
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> None:
+        """Queue events for `group`/`stream` (of the sink's account and region unless
+        given). Called on the event loop; returns at once."""
+        if not events:
+            return
+        if self._pending_count + len(events) > self._max_pending:
+            if not self.dropped:
+                logger.warning("log sink is %d events behind: dropping", self._pending_count)
+            self.dropped += len(events)
+            return
+        key = (account_id or self._account_id, region or self._region, group, stream)
+        self._pending.setdefault(key, []).extend(events)
+        self._pending_count += len(events)
+        if self._pending_count >= self._batch_size:
+            self._due.set()
+
+    async def flush(self) -> None:
+        """Write everything put so far."""
+        async with self._writing:
+            pending, self._pending, self._pending_count = self._pending, {}, 0
+            self._due.clear()
+            if not pending:
+                return
+            batches = [
+                Batch(GroupRef(account, region, group), stream, events, create=True)
+                for (account, region, group, stream), events in pending.items()
+            ]
+            ingestion_time = int(self._clock.now() * 1000)
+            try:
+                await asyncio.to_thread(self._repository.append, batches, ingestion_time)
+            except StoreError:
+                count = sum(len(batch.events) for batch in batches)
+                logger.exception("could not store %d log events", count)
+                self.dropped += count
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="logs-sink")
+
+    async def close(self) -> None:
+        """Stop the background task (letting a write in progress finish), then write what
+        is left."""
+        task, self._task = self._task, None
+        if task is not None:
+            self._stopping = True
+            self._due.set()
+            await task
+        await self.flush()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._due.wait(), self._interval)
+            await self.flush()

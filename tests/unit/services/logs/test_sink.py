@@ -1,0 +1,180 @@
+"""The store-backed runtime log sink, with the provider reading what it wrote.
+
+Functional rather than unit: a real SQLite database in tmp_path, the sink's put/flush, then
+the provider's operations called directly with a RequestContext (no server, no sleeps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portico.aws.handler import RequestContext
+from portico.runtime.logs import LogEvent
+from portico.services.logs.errors import ResourceNotFoundException
+from portico.services.logs.provider import LogsProvider
+from portico.services.logs.sink import StoreLogSink
+from portico.store import ManualClock
+from portico.store.sqlite.database import SqliteDatabase, open_database
+
+pytestmark = pytest.mark.asyncio
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+GROUP = "/aws/lambda/fn"
+STREAM = "2024/01/31/[$LATEST]0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(1_700_000_000.0)
+
+
+@pytest.fixture
+def database(tmp_path: Path, clock: ManualClock) -> Iterator[SqliteDatabase]:
+    db = open_database(tmp_path, clock=clock, synchronous="NORMAL")
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def context(operation: str, region: str = REGION) -> RequestContext:
+    return RequestContext("req-1", "logs", operation, region, ACCOUNT, None)
+
+
+async def call(provider: LogsProvider, operation: str, region: str = REGION, **params: Any) -> Any:
+    return await provider.operations()[operation](context(operation, region), params)
+
+
+def now_ms(clock: ManualClock) -> int:
+    return int(clock.now() * 1000)
+
+
+async def test_put_buffers_and_flush_stores_groups_streams_and_events(
+    database: SqliteDatabase, clock: ManualClock
+) -> None:
+    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region=REGION)
+    provider = LogsProvider(database, clock)
+    start = now_ms(clock)
+    sink.put(
+        GROUP, STREAM, [LogEvent(start, "START RequestId: 1\n"), LogEvent(start + 5, "hello\n")]
+    )
+
+    with pytest.raises(ResourceNotFoundException):  # nothing written until a flush
+        await call(provider, "DescribeLogStreams", logGroupName=GROUP)
+
+    clock.advance(1)
+    sink.put(GROUP, STREAM, [LogEvent(start + 9, "END RequestId: 1\n")])
+    await sink.flush()
+
+    groups = await call(provider, "DescribeLogGroups", logGroupNamePrefix="/aws/lambda/")
+    assert [g["logGroupName"] for g in groups["logGroups"]] == [GROUP]
+    assert groups["logGroups"][0]["creationTime"] == now_ms(clock)
+    assert groups["logGroups"][0]["arn"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{GROUP}:*"
+    [stream] = (await call(provider, "DescribeLogStreams", logGroupName=GROUP))["logStreams"]
+    assert stream["logStreamName"] == STREAM
+    assert stream["firstEventTimestamp"] == start
+    assert stream["lastEventTimestamp"] == start + 9
+    assert stream["lastIngestionTime"] == now_ms(clock)
+
+    got = await call(
+        provider, "GetLogEvents", logGroupName=GROUP, logStreamName=STREAM, startFromHead=True
+    )
+    assert [e["message"] for e in got["events"]] == [
+        "START RequestId: 1\n",
+        "hello\n",
+        "END RequestId: 1\n",
+    ]
+    filtered = await call(provider, "FilterLogEvents", logGroupName=GROUP, filterPattern="hello")
+    assert [(e["logStreamName"], e["message"]) for e in filtered["events"]] == [(STREAM, "hello\n")]
+    assert "nextToken" not in filtered
+
+
+async def test_later_flushes_extend_the_stream(
+    database: SqliteDatabase, clock: ManualClock
+) -> None:
+    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region=REGION)
+    provider = LogsProvider(database, clock)
+    sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "one\n")])
+    await sink.flush()
+    first = (await call(provider, "DescribeLogGroups"))["logGroups"][0]["creationTime"]
+    clock.advance(60)
+    sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "two\n")])
+    await sink.flush()
+    await sink.flush()  # nothing pending: a no-op
+    [group] = (await call(provider, "DescribeLogGroups"))["logGroups"]
+    assert group["creationTime"] == first
+    [stream] = (await call(provider, "DescribeLogStreams", logGroupName=GROUP))["logStreams"]
+    assert stream["lastEventTimestamp"] == now_ms(clock)
+    assert stream["firstEventTimestamp"] == now_ms(clock) - 60_000
+    got = await call(provider, "GetLogEvents", logGroupName=GROUP, logStreamName=STREAM)
+    assert [e["message"] for e in got["events"]] == ["one\n", "two\n"]
+
+
+async def test_close_writes_what_is_still_pending(
+    database: SqliteDatabase, clock: ManualClock
+) -> None:
+    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region=REGION, interval=3600)
+    await sink.start()
+    sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "last words\n")])
+    await sink.close()
+    provider = LogsProvider(database, clock)
+    got = await call(provider, "GetLogEvents", logGroupName=GROUP, logStreamName=STREAM)
+    assert [e["message"] for e in got["events"]] == ["last words\n"]
+
+
+async def test_events_go_to_the_region_they_are_put_for(
+    database: SqliteDatabase, clock: ManualClock
+) -> None:
+    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region="us-east-1")
+    provider = LogsProvider(database, clock)
+    sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "default\n")])
+    sink.put("/aws/lambda/other", STREAM, [LogEvent(now_ms(clock), "x\n")], region=REGION)
+    await sink.flush()
+    east = await call(provider, "DescribeLogGroups", region="us-east-1")
+    west = await call(provider, "DescribeLogGroups", region=REGION)
+    assert [g["logGroupName"] for g in east["logGroups"]] == [GROUP]
+    assert [g["logGroupName"] for g in west["logGroups"]] == ["/aws/lambda/other"]
+
+
+async def test_a_sink_far_behind_drops_and_counts_instead_of_growing(
+    database: SqliteDatabase, clock: ManualClock
+) -> None:
+    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region=REGION, max_pending=3)
+    sink.put(GROUP, STREAM, [LogEvent(1, "a"), LogEvent(2, "b")])
+    sink.put(GROUP, STREAM, [LogEvent(3, "c"), LogEvent(4, "d")])
+    assert sink.dropped == 2
+    await sink.flush()
+    sink.put(GROUP, STREAM, [LogEvent(5, "e")])
+    assert sink.dropped == 2
+
+
+async def test_retention_hides_expired_events_and_the_sweeper_deletes_them(
+    database: SqliteDatabase, clock: ManualClock
+) -> None:
+    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region=REGION)
+    provider = LogsProvider(database, clock)
+    old = now_ms(clock)
+    sink.put(GROUP, STREAM, [LogEvent(old, "old\n")])
+    await sink.flush()
+    clock.advance(2 * 86400)
+    sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "new\n")])
+    await sink.flush()
+    await call(provider, "PutRetentionPolicy", logGroupName=GROUP, retentionInDays=1)
+
+    assert provider.retention.run_once() == 1
+    assert provider.retention.run_once() == 0
+    got = await call(provider, "GetLogEvents", logGroupName=GROUP, logStreamName=STREAM)
+    assert [e["message"] for e in got["events"]] == ["new\n"]
+
+    clock.advance(86400 + 1)  # "new" has expired too: hidden before any sweep
+    got = await call(provider, "FilterLogEvents", logGroupName=GROUP)
+    assert got["events"] == []
+    await call(provider, "DeleteRetentionPolicy", logGroupName=GROUP)
+    got = await call(provider, "FilterLogEvents", logGroupName=GROUP)
+    assert [e["message"] for e in got["events"]] == ["new\n"]
+    assert provider.retention.run_once() == 0  # no policy: nothing swept
