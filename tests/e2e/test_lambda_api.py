@@ -269,3 +269,44 @@ def test_function_logs_reach_cloudwatch_logs(server: Server) -> None:
     assert any(message.startswith("REPORT RequestId:") for message in messages)
     streams = logs.describe_log_streams(logGroupName="/aws/lambda/echo")["logStreams"]
     assert len(streams) == 1 and "[$LATEST]" in streams[0]["logStreamName"]
+
+
+def test_layers(server: Server) -> None:
+    client = server.client("lambda")
+    first = client.publish_layer_version(
+        LayerName="shared",
+        Content={"ZipFile": zipped({"python/shared.py": "WHO = 'layer one'\n"})},
+        CompatibleRuntimes=["python3.12"],
+        Description="first",
+    )
+    assert first["Version"] == 1
+    assert first["LayerVersionArn"] == "arn:aws:lambda:eu-west-1:000000000000:layer:shared:1"
+    second = client.publish_layer_version(
+        LayerName="shared",
+        Content={"ZipFile": zipped({"python/shared.py": "WHO = 'layer two'\n"})},
+    )
+    assert second["Version"] == 2
+    source = "import shared\ndef handler(e, c):\n    return shared.WHO\n"
+    created = create(client, name="uses", source=source, Layers=[first["LayerVersionArn"]])
+    assert created["Layers"] == [
+        {"Arn": first["LayerVersionArn"], "CodeSize": first["Content"]["CodeSize"]}
+    ]
+    assert invoke(client, "uses")[1] == "layer one"
+    client.update_function_configuration(FunctionName="uses", Layers=[second["LayerVersionArn"]])
+    assert invoke(client, "uses")[1] == "layer two"
+    versions = client.list_layer_versions(LayerName="shared")["LayerVersions"]
+    assert [v["Version"] for v in versions] == [2, 1]
+    layers = client.list_layers()["Layers"]
+    assert [
+        (layer["LayerName"], layer["LatestMatchingVersion"]["Version"]) for layer in layers
+    ] == [("shared", 2)]
+    by_arn = client.get_layer_version_by_arn(Arn=first["LayerVersionArn"])
+    assert by_arn["Description"] == "first"
+    client.delete_layer_version(LayerName="shared", VersionNumber=1)
+    assert error_of(client.get_layer_version, LayerName="shared", VersionNumber=1)[1] == (
+        "ResourceNotFoundException"
+    )
+    status, code, _ = error_of(
+        create, client, name="bad", Layers=["arn:aws:lambda:eu-west-1:000000000000:layer:nope:1"]
+    )
+    assert (status, code) == (400, "InvalidParameterValueException")

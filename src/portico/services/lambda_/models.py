@@ -27,6 +27,14 @@ class Code:
 
 
 @dataclass
+class Layer:
+    """A layer version a function uses: its ARN and its code."""
+
+    arn: str
+    code: Code
+
+
+@dataclass
 class FunctionVersion:
     """Everything an invocation of one version needs, and what Get* report of it."""
 
@@ -47,6 +55,7 @@ class FunctionVersion:
     system_log_level: str | None = None
     log_group: str | None = None
     dead_letter_target: str | None = None
+    layers: list[Layer] = field(default_factory=list)
     version: str = LATEST
     last_modified: str = field(default_factory=now_text)
     revision_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -58,6 +67,9 @@ class FunctionVersion:
     def from_json(cls, value: dict[str, Any]) -> FunctionVersion:
         values = dict(value)
         values["code"] = Code(**values["code"])
+        values["layers"] = [
+            Layer(layer["arn"], Code(**layer["code"])) for layer in values.get("layers", [])
+        ]
         return cls(**values)
 
     def changed(self, **changes: Any) -> FunctionVersion:
@@ -112,6 +124,10 @@ class FunctionVersion:
         }
         if self.environment:
             document["Environment"] = {"Variables": dict(self.environment)}
+        if self.layers:
+            document["Layers"] = [
+                {"Arn": layer.arn, "CodeSize": layer.code.size} for layer in self.layers
+            ]
         if self.dead_letter_target:
             document["DeadLetterConfig"] = {"TargetArn": self.dead_letter_target}
         return document

@@ -28,7 +28,8 @@ from portico.services.lambda_.errors import (
 )
 from portico.services.lambda_.event_config import EventInvokeConfig, EventInvokeConfigs
 from portico.services.lambda_.events import AsyncEvent, AsyncInvoker, EventPolicy
-from portico.services.lambda_.models import LATEST, FunctionRecord, FunctionVersion
+from portico.services.lambda_.layers import LayerOperations, Layers
+from portico.services.lambda_.models import LATEST, FunctionRecord, FunctionVersion, Layer
 from portico.services.lambda_.names import function_arn, parse_function
 from portico.services.lambda_.repository import FunctionExists, Functions, scope_of
 
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 Params = dict[str, Any]
 Result = dict[str, Any]
 DEFAULT_PAGE = 50
+MAX_LAYERS = 5
 MAX_PAGE = 10_000
 
 
@@ -45,6 +47,7 @@ class LambdaProvider:
     def __init__(self, context: ServiceContext, known_runtimes: list[str]) -> None:
         self._functions = Functions(context.database)
         self._code = CodeStore(context.blobs, context.settings.data_dir / "code")
+        self._layers = Layers(context.database, self._code)
         self._runtime: Runtime = context.runtime
         self._known_runtimes = known_runtimes
         self._clock = context.clock
@@ -80,6 +83,7 @@ class LambdaProvider:
             "UpdateFunctionEventInvokeConfig": self.update_event_invoke_config,
             "GetFunctionEventInvokeConfig": self.get_event_invoke_config,
             "DeleteFunctionEventInvokeConfig": self.delete_event_invoke_config,
+            **LayerOperations(self._layers, self._code).operations(),
         }
 
     # -- lookups ---------------------------------------------------------------------------
@@ -131,6 +135,7 @@ class LambdaProvider:
                 code=await asyncio.to_thread(self._code.ingest, params["Code"]),
             ),
             params,
+            await self._resolve_layers(context, params),
         )
         record = FunctionRecord(latest=version, tags=dict(params.get("Tags") or {}))
         scope = scope_of(context.account_id, context.region)
@@ -142,9 +147,24 @@ class LambdaProvider:
             raise ResourceConflictException(f"Function already exist: {name}") from None
         return created.configuration(context.region, context.account_id)
 
-    def _configured(self, version: FunctionVersion, params: Params) -> FunctionVersion:
+    async def _resolve_layers(self, context: RequestContext, params: Params) -> list[Layer] | None:
+        if "Layers" not in params:
+            return None
+        arns = list(params["Layers"] or [])
+        if len(arns) > MAX_LAYERS:
+            raise InvalidParameterValueException("Cannot reference more than 5 layers.")
+        resolved = await asyncio.to_thread(
+            self._layers.resolve, context.region, context.account_id, arns
+        )
+        return [Layer(arn, code) for arn, code in resolved]
+
+    def _configured(
+        self, version: FunctionVersion, params: Params, layers: list[Layer] | None = None
+    ) -> FunctionVersion:
         """`version` with the configuration parameters of Create/UpdateFunctionConfiguration."""
         changes: dict[str, Any] = {}
+        if layers is not None:
+            changes["layers"] = layers
         if "Runtime" in params:
             validation.check_runtime(params["Runtime"], self._known_runtimes)
             changes["runtime"] = params["Runtime"]
@@ -249,8 +269,12 @@ class LambdaProvider:
         self, context: RequestContext, params: Params
     ) -> Result:
         ref = parse_function(params["FunctionName"])
+        layers = await self._resolve_layers(context, params)
         return await self._update(
-            context, ref.name, params, lambda latest: self._configured(latest, params).changed()
+            context,
+            ref.name,
+            params,
+            lambda latest: self._configured(latest, params, layers).changed(),
         )
 
     async def _update(
@@ -467,6 +491,7 @@ class LambdaProvider:
         self, context: RequestContext, version: FunctionVersion, record: FunctionRecord
     ) -> FunctionConfig:
         folder: Path = await self._code.folder(version.code)
+        layer_folders = tuple([await self._code.folder(layer.code) for layer in version.layers])
         return FunctionConfig(
             function_name=version.name,
             handler=version.handler,
@@ -476,6 +501,7 @@ class LambdaProvider:
             memory_size=version.memory_size,
             timeout=float(version.timeout),
             environment=version.environment,
+            layers=layer_folders,
             region=context.region,
             account_id=context.account_id,
             log_format=version.log_format,
