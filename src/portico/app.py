@@ -7,6 +7,7 @@ Portico (ASGI)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import logging
@@ -48,6 +49,8 @@ class Portico:
     """The whole server as one ASGI application."""
 
     def __init__(self, settings: Settings) -> None:
+        # Absolute, so that environments (which change directory) find their code.
+        settings = dataclasses.replace(settings, data_dir=settings.data_dir.resolve())
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.clock = SystemClock()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import uvicorn
 
-from portico.app import HEALTH_PATH, create_app
-from portico.runtime import FunctionConfig, Runtime
+from portico.app import HEALTH_PATH, Portico, create_app
+from portico.credentials import credentials_path
 from portico.settings import Settings
 
 
@@ -60,17 +60,59 @@ async def serve(settings: Settings, example: Path | None = None) -> None:
             flush=True,
         )
         if example is not None:
-            await run_example(app.runtime, example)
+            await run_example(app, example)
     await serving
 
 
-async def run_example(runtime: Runtime, folder: Path) -> None:
-    """Invoke the example app's function once and show its log and result."""
-    config = FunctionConfig(function_name="hello", handler="app.handler", code_dir=folder)
+async def run_example(app: Portico, folder: Path) -> None:
+    """Deploy the example app's function (`hello`) through the Lambda API, as any client
+    would, then invoke it once and show its log and result."""
+    await asyncio.to_thread(_deploy_and_invoke, app, folder)
+
+
+def _deploy_and_invoke(app: Portico, folder: Path) -> None:
+    import base64
+    import io
+    import zipfile
+
+    import boto3
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, path.relative_to(folder))
+    client = boto3.client(
+        "lambda",
+        endpoint_url=app.endpoint_url,
+        region_name=app.settings.default_region,
+        aws_access_key_id=app.admin_key.access_key_id,
+        aws_secret_access_key=app.admin_key.secret_access_key,
+    )
+    try:
+        client.update_function_code(FunctionName="hello", ZipFile=buffer.getvalue())
+    except client.exceptions.ResourceNotFoundException:
+        client.create_function(
+            FunctionName="hello",
+            Runtime="python3.12",
+            Role=f"arn:aws:iam::{app.settings.account_id}:role/portico-example",
+            Handler="app.handler",
+            Code={"ZipFile": buffer.getvalue()},
+        )
     event = folder / "event.json"
-    result = await runtime.invoke(config, event.read_bytes() if event.exists() else b"{}")
-    sys.stderr.write(result.log_tail.decode("utf-8", "replace"))
-    print(result.payload.decode("utf-8", "replace"), flush=True)
+    response = client.invoke(
+        FunctionName="hello",
+        Payload=event.read_bytes() if event.exists() else b"{}",
+        LogType="Tail",
+    )
+    sys.stderr.write(base64.b64decode(response["LogResult"]).decode("utf-8", "replace"))
+    print(response["Payload"].read().decode("utf-8", "replace"), flush=True)
+    print(
+        f"The example function `hello` is deployed: "
+        f"aws --endpoint-url {app.endpoint_url} lambda invoke --function-name hello out.json "
+        f"(credentials: {credentials_path(app.settings.data_dir)}, profile portico)",
+        flush=True,
+    )
 
 
 def run(settings: Settings, example: Path | None = None) -> int:

@@ -49,13 +49,13 @@ class Server:
 RETRY_BASE_SECONDS = "0.2"
 
 
-def start_server(data_dir: Path, log_path: Path) -> Server:
+def start_server(data_dir: Path, log_path: Path, example: str = "") -> Server:
     """`portico up` on port 0 over `data_dir`; returns once it says it listens."""
     with log_path.open("a") as log:
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "portico.cli.main", "up", "--port", "0"),
-                *("--data-dir", str(data_dir), "--example", ""),
+                *("--data-dir", str(data_dir), "--example", example),
             ],
             stdout=subprocess.PIPE,
             stderr=log,

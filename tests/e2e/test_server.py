@@ -58,3 +58,32 @@ def test_sigterm_shuts_down_cleanly(server: Server) -> None:
     assert server.process.wait(15) == 0
     data_dir = Path(server.process.args[server.process.args.index("--data-dir") + 1])  # type: ignore[union-attr,index]
     assert (data_dir / "runtime").is_dir()
+
+
+def test_up_deploys_the_example_app(tmp_path: Path) -> None:
+    import json
+
+    import boto3
+
+    from tests.e2e.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY, start_server, stop_server
+
+    example = Path(__file__).parents[2] / "examples" / "hello"
+    running = start_server(tmp_path / "data", tmp_path / "server.log", example=str(example))
+    try:
+        assert running.process.stdout is not None
+        result = running.process.stdout.readline()
+        assert '"body": "Hello, Portico!"' in result
+        # Deployed in the server's default region, us-east-1.
+        client = boto3.client(
+            "lambda",
+            endpoint_url=running.url,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=SECRET_ACCESS_KEY,
+        )
+        names = [f["FunctionName"] for f in client.list_functions()["Functions"]]
+        assert names == ["hello"]
+        payload = client.invoke(FunctionName="hello", Payload=b'{"name": "you"}')["Payload"]
+        assert json.loads(payload.read())["body"] == "Hello, you!"
+    finally:
+        stop_server(running.process)
