@@ -18,7 +18,9 @@ from portico.runtime import FunctionConfig, InvocationResult, Runtime
 from portico.runtime.limits import DRY_RUN, EVENT, REQUEST_RESPONSE, check_request_size
 from portico.services.context import ServiceContext
 from portico.services.lambda_ import validation
+from portico.services.lambda_.aliases import Aliases
 from portico.services.lambda_.code import CodeStore
+from portico.services.lambda_.concurrency import Concurrency
 from portico.services.lambda_.errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
@@ -31,7 +33,9 @@ from portico.services.lambda_.events import AsyncEvent, AsyncInvoker, EventPolic
 from portico.services.lambda_.layers import LayerOperations, Layers
 from portico.services.lambda_.models import LATEST, FunctionRecord, FunctionVersion, Layer
 from portico.services.lambda_.names import function_arn, parse_function
+from portico.services.lambda_.policy import Policies
 from portico.services.lambda_.repository import FunctionExists, Functions, scope_of
+from portico.services.lambda_.tags import Tags
 
 logger = logging.getLogger(__name__)
 Params = dict[str, Any]
@@ -52,6 +56,15 @@ class LambdaProvider:
         self._known_runtimes = known_runtimes
         self._clock = context.clock
         self._event_configs = EventInvokeConfigs(context.database)
+        self._concurrency = Concurrency(
+            context.database,
+            context.clock,
+            self._provision,
+            account_concurrency=context.runtime.settings.account_concurrency,
+        )
+        self._aliases = Aliases(context.database, on_change=self._concurrency.function_changed)
+        self._policies = Policies(context.database)
+        self._tags = Tags(context.database)
         self._async = AsyncInvoker(
             context.queue,
             context.clock,
@@ -66,6 +79,7 @@ class LambdaProvider:
 
     async def close(self) -> None:
         await self._async.close()
+        await self._concurrency.settle()
 
     def operations(self) -> Mapping[str, Operation]:
         return {
@@ -83,6 +97,10 @@ class LambdaProvider:
             "UpdateFunctionEventInvokeConfig": self.update_event_invoke_config,
             "GetFunctionEventInvokeConfig": self.get_event_invoke_config,
             "DeleteFunctionEventInvokeConfig": self.delete_event_invoke_config,
+            **self._aliases.operations(),
+            **self._concurrency.operations(),
+            **self._policies.operations(),
+            **self._tags.operations(),
             **LayerOperations(self._layers, self._code).operations(),
         }
 
@@ -102,7 +120,12 @@ class LambdaProvider:
         return record
 
     async def _version(
-        self, context: RequestContext, identifier: str, qualifier: str | None
+        self,
+        context: RequestContext,
+        identifier: str,
+        qualifier: str | None,
+        *,
+        route: bool = False,
     ) -> FunctionVersion:
         ref = parse_function(identifier)
         qualifier = qualifier or ref.qualifier
@@ -110,7 +133,12 @@ class LambdaProvider:
         if qualifier in (None, LATEST):
             return record.latest
         if not qualifier.isdigit():
-            raise self._not_found(context, ref.name, qualifier)
+            alias = await self._aliases.find(context, ref.name, qualifier)
+            if alias is None:
+                raise self._not_found(context, ref.name, qualifier)
+            qualifier = self._aliases.route(alias) if route else alias.function_version
+            if qualifier == LATEST:
+                return record.latest
         scope = scope_of(context.account_id, context.region)
         version = await asyncio.to_thread(self._functions.version, scope, ref.name, int(qualifier))
         if version is None:
@@ -206,7 +234,9 @@ class LambdaProvider:
         version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
         record = await self._record(context, version.name)
         result: Result = {
-            "Configuration": version.configuration(context.region, context.account_id),
+            "Configuration": _as_named(
+                version.configuration(context.region, context.account_id), context, params
+            ),
             "Code": {"RepositoryType": "S3"},
         }
         if record.tags:
@@ -217,7 +247,7 @@ class LambdaProvider:
 
     async def get_function_configuration(self, context: RequestContext, params: Params) -> Result:
         version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
-        return version.configuration(context.region, context.account_id)
+        return _as_named(version.configuration(context.region, context.account_id), context, params)
 
     async def list_functions(self, context: RequestContext, params: Params) -> Result:
         limit = params.get("MaxItems") or DEFAULT_PAGE
@@ -252,6 +282,7 @@ class LambdaProvider:
             self._runtime.retire(ref.name)
         if not deleted:
             raise self._not_found(context, ref.name, qualifier)
+        await self._concurrency.function_changed(context, ref.name)
         return {}
 
     async def update_function_code(self, context: RequestContext, params: Params) -> Result:
@@ -353,7 +384,9 @@ class LambdaProvider:
         payload: bytes = params.get("Payload") or b""
         check_request_size(payload, invocation_type)
         _check_json(payload)
-        version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
+        version = await self._version(
+            context, params["FunctionName"], params.get("Qualifier"), route=True
+        )
         if invocation_type == DRY_RUN:
             return {"StatusCode": 204, "Payload": b""}
         if invocation_type == EVENT:
@@ -404,7 +437,7 @@ class LambdaProvider:
 
     async def _invoke_event(self, event: AsyncEvent) -> tuple[InvocationResult, str]:
         context = self._event_context(event)
-        version = await self._version(context, event.function, event.qualifier)
+        version = await self._version(context, event.function, event.qualifier, route=True)
         record = await self._record(context, version.name)
         config = await self._function_config(context, version, record)
         result = await self._runtime.invoke(
@@ -487,6 +520,18 @@ class LambdaProvider:
             raise ResourceNotFoundException(f"The function {arn} doesn't have an EventInvokeConfig")
         return {}
 
+    async def _provision(
+        self, context: RequestContext, version: FunctionVersion, record: FunctionRecord, count: int
+    ) -> int:
+        """Keep `count` environments of `version` initialized; how many are."""
+        config = await self._function_config(context, version, record)
+        await self._runtime.set_provisioned_concurrency(config, count)
+        return sum(
+            1
+            for env in self._runtime.environments(version.name)
+            if env.provisioned and env.config.pool_key == config.pool_key
+        )
+
     async def _function_config(
         self, context: RequestContext, version: FunctionVersion, record: FunctionRecord
     ) -> FunctionConfig:
@@ -511,6 +556,17 @@ class LambdaProvider:
             reserved_concurrency=record.reserved_concurrency,
             code_sha256=version.code.sha256,
         )
+
+
+def _as_named(configuration: Result, context: RequestContext, params: Params) -> Result:
+    """A configuration read through an alias carries the alias's ARN, as on Lambda."""
+    qualifier = params.get("Qualifier") or parse_function(params["FunctionName"]).qualifier
+    if qualifier and qualifier != LATEST and not qualifier.isdigit():
+        name = configuration["FunctionName"]
+        configuration["FunctionArn"] = function_arn(
+            context.region, context.account_id, name, qualifier
+        )
+    return configuration
 
 
 def _logging_changes(config: Mapping[str, Any]) -> dict[str, Any]:

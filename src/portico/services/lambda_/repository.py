@@ -10,6 +10,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from portico.services.lambda_.attachments import (
+    delete_attachments,
+    delete_version_attachments,
+)
 from portico.services.lambda_.models import FunctionRecord, FunctionVersion
 from portico.store import Database, RecordExists, RecordKind, RecordStore
 
@@ -64,10 +68,12 @@ class Functions:
             existed = FUNCTIONS.delete(tx.records, scope, name)
             for version in VERSIONS.list(tx.records, scope, prefix=f"{name}:"):
                 VERSIONS.delete(tx.records, scope, version.name)
+            delete_attachments(tx.records, scope, name)
             return existed
 
     def delete_version(self, scope: str, name: str, number: int) -> bool:
         with self._database.transaction() as tx:
+            delete_version_attachments(tx.records, scope, name, str(number))
             return VERSIONS.delete(tx.records, scope, _version_key(name, number))
 
     def page(self, scope: str, after: str | None, limit: int) -> list[FunctionRecord]:
