@@ -8,10 +8,13 @@ same run on the same machine.
     direct call, json in and out                warm invoke p50/p99, sequential rate
     socketpair round trip to a warm child       (compared with both)
     -                                           8 concurrent callers: rate
+    warm invoke (the runtime only);             Invoke through `portico up`: HTTP + SigV4
+    uvicorn answering a constant (HTTP floor)   (bench/wire.py): p50/p99, rate, 8 callers
     -                                           USS of N idle environments, zygote RSS
 
 A floor and its Portico figure are sampled in alternation (one cold start, one fork; a block
-of warm invokes, a block of each floor), so a noisy neighbour skews both alike.
+of warm invokes, a block of each floor, a block of wire invokes), so a noisy neighbour skews
+both alike.
 Prints a table and writes one JSON object per figure to bench/results/latest.jsonl.
 """
 
@@ -22,7 +25,6 @@ import asyncio
 import dataclasses
 import importlib.util
 import json
-import math
 import os
 import resource
 import socket
@@ -37,6 +39,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import wire
+from figures import NS_PER, Figure, Series, process_cpu_ns, timed, timed_async
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
 
 HANDLER_SOURCE = 'def handler(e, c):\n    return {"ok": True}\n'
@@ -47,8 +51,12 @@ FRESH_INTERPRETER_CODE = (
     "import json, sys; sys.path.insert(0, sys.argv[1]); from app import handler; "
     "sys.stdout.write(json.dumps(handler(json.loads(sys.argv[2]), None)))"
 )
-NS_PER = {"ms": 1_000_000, "µs": 1_000}
-TARGETS = {"cold_start_p50": 5.0, "warm_overhead_p50": 150.0, "idle_environment_uss_median": 12.0}
+TARGETS = {
+    "cold_start_p50": 5.0,
+    "warm_overhead_p50": 150.0,
+    **wire.TARGETS,
+    "idle_environment_uss_median": 12.0,
+}
 
 Handler = Callable[[Any, Any], Any]
 
@@ -65,6 +73,7 @@ class Sizes:
     concurrency: int
     invokes_per_worker: int
     idle_environments: int
+    wire: wire.WireSizes
 
 
 FULL = Sizes(
@@ -76,6 +85,7 @@ FULL = Sizes(
     concurrency=8,
     invokes_per_worker=1000,
     idle_environments=200,
+    wire=wire.WireSizes(warmup=300, lean_per_round=250, others_per_round=100),
 )
 QUICK = Sizes(
     warmup=30,
@@ -86,87 +96,8 @@ QUICK = Sizes(
     concurrency=8,
     invokes_per_worker=50,
     idle_environments=20,
+    wire=wire.WireSizes(warmup=30, lean_per_round=50, others_per_round=20),
 )
-
-
-# -- figures ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figure:
-    name: str
-    value: float
-    unit: str
-    baseline: Figure | None = None
-
-    @property
-    def ratio(self) -> float | None:
-        if self.baseline is None or self.baseline.value == 0:
-            return None
-        return self.value / self.baseline.value
-
-    def against(self, baseline: Figure, name: str | None = None) -> Figure:
-        """The same value compared with (another) baseline, under its own name."""
-        return dataclasses.replace(self, name=name or self.name, baseline=baseline)
-
-    def record(self) -> dict[str, Any]:
-        base = self.baseline
-        return {
-            "name": self.name,
-            "value": round(self.value, 4),
-            "unit": self.unit,
-            "baseline": base.name if base else None,
-            "baseline_value": round(base.value, 4) if base else None,
-            "ratio": round(self.ratio, 4) if self.ratio is not None else None,
-        }
-
-
-@dataclass
-class Series:
-    """Latency samples (ns), and the wall and CPU time of this process in the loops that
-    took them."""
-
-    samples: list[int] = field(default_factory=list)
-    elapsed_ns: int = 0
-    cpu_ns: int = 0
-
-    def percentile(self, q: float) -> int:
-        """Nearest rank, q in (0, 100]."""
-        ordered = sorted(self.samples)
-        return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
-
-    def latency(self, name: str, unit: str) -> tuple[Figure, Figure]:
-        scale = NS_PER[unit]
-        return (
-            Figure(f"{name}_p50", self.percentile(50) / scale, unit),
-            Figure(f"{name}_p99", self.percentile(99) / scale, unit),
-        )
-
-    def rate(self, name: str) -> Figure:
-        return Figure(name, len(self.samples) / (self.elapsed_ns / 1e9), "invokes/s")
-
-    def cpu_per_call(self, name: str) -> Figure:
-        return Figure(name, self.cpu_ns / len(self.samples) / NS_PER["µs"], "µs")
-
-
-def timed(series: Series, calls: int, call: Callable[[], object]) -> None:
-    block_started, cpu_started = time.perf_counter_ns(), time.process_time_ns()
-    for _ in range(calls):
-        started = time.perf_counter_ns()
-        call()
-        series.samples.append(time.perf_counter_ns() - started)
-    series.elapsed_ns += time.perf_counter_ns() - block_started
-    series.cpu_ns += time.process_time_ns() - cpu_started
-
-
-async def timed_async(series: Series, calls: int, call: Callable[[], Awaitable[object]]) -> None:
-    block_started, cpu_started = time.perf_counter_ns(), time.process_time_ns()
-    for _ in range(calls):
-        started = time.perf_counter_ns()
-        await call()
-        series.samples.append(time.perf_counter_ns() - started)
-    series.elapsed_ns += time.perf_counter_ns() - block_started
-    series.cpu_ns += time.process_time_ns() - cpu_started
 
 
 # -- floors: no Portico -----------------------------------------------------------------------
@@ -279,6 +210,7 @@ class Samples:
     pipe_child_cpu_ns: int = 0
     concurrent: Series = field(default_factory=Series)
     concurrent_environments: int = 0
+    wire: wire.WireSamples = field(default_factory=wire.WireSamples)
     uss_kb: list[int] = field(default_factory=list)
     zygote_rss_kb: int = 0
     bench_rss_kb: int = 0
@@ -333,7 +265,12 @@ async def measure_cold(
 
 
 async def measure_warm(
-    runtime: Runtime, config: FunctionConfig, floors: Floors, sizes: Sizes, samples: Samples
+    runtime: Runtime,
+    config: FunctionConfig,
+    floors: Floors,
+    sizes: Sizes,
+    samples: Samples,
+    wire_path: wire.WireBench,
 ) -> None:
     def invoke() -> Awaitable[float | None]:
         return invoke_ok(runtime, config)
@@ -345,6 +282,7 @@ async def measure_warm(
     await timed_async(scratch.warm, sizes.warmup, invoke)
     timed(scratch.direct, sizes.warmup, direct)
     timed(scratch.pipe, sizes.warmup, floors.pipe.round_trip)
+    wire_path.warm_up(sizes.wire)
     (environment,) = runtime.environments(config.function_name)
     pid = environment.pid
     if pid is None:
@@ -355,6 +293,7 @@ async def measure_warm(
         timed(samples.direct, count, direct)
         timed(samples.pipe, count, floors.pipe.round_trip)
         await timed_async(samples.warm, count, invoke)
+        wire_path.round(sizes.wire.lean_per_round, sizes.wire.others_per_round)
     samples.warm_environment_cpu_ns = process_cpu_ns(pid) - environment_cpu
     samples.pipe_child_cpu_ns = floors.pipe.child_cpu_ns() - pipe_child_cpu
 
@@ -376,14 +315,6 @@ async def measure_concurrent(
     samples.concurrent.cpu_ns = time.process_time_ns() - cpu_started
     samples.concurrent.samples = [ns for series in per_caller for ns in series.samples]
     samples.concurrent_environments = len(runtime.environments(config.function_name))
-
-
-def process_cpu_ns(pid: int) -> int:
-    """User + system time of a process, at clock-tick resolution."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    ticks = int(fields[11]) + int(fields[12])
-    return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
 
 def uss_kb(pid: int) -> int:
@@ -419,8 +350,9 @@ async def measure_memory(
     samples.zygote_rss_kb = rss_kb(zygote) if zygote is not None else 0
 
 
-async def measure(floors: Floors, state_dir: Path, sizes: Sizes) -> Samples:
-    runtime = Runtime(RuntimeSettings(state_dir=state_dir))
+async def measure(floors: Floors, scratch: Path, sizes: Sizes) -> Samples:
+    """Every section; `portico up` runs beside the warm and concurrent ones only."""
+    runtime = Runtime(RuntimeSettings(state_dir=scratch / "state"))
     await runtime.start(reap=False)
     samples = Samples()
     code_dir = floors.code_dir
@@ -428,8 +360,11 @@ async def measure(floors: Floors, state_dir: Path, sizes: Sizes) -> Samples:
     warm = dataclasses.replace(base, function_name="bench-warm")
     try:
         await measure_cold(runtime, base, floors, sizes, samples)
-        await measure_warm(runtime, warm, floors, sizes, samples)
-        await measure_concurrent(runtime, warm, sizes, samples)
+        with wire.WireBench.start(scratch / "wire", code_dir) as wire_path:
+            await measure_warm(runtime, warm, floors, sizes, samples, wire_path)
+            await measure_concurrent(runtime, warm, sizes, samples)
+            wire_path.concurrent(sizes.concurrency, sizes.invokes_per_worker)
+            samples.wire = wire_path.samples
         await measure_memory(runtime, base, sizes, samples)
     finally:
         await runtime.close()
@@ -648,7 +583,7 @@ def run(sizes: Sizes, loop: str) -> Samples:
         handler = load_handler(code_dir)
         floors = Floors(handler, PipeFloor(handler), code_dir)
         try:
-            return asyncio.run(measure(floors, root / "state", sizes))
+            return asyncio.run(measure(floors, root, sizes))
         finally:
             floors.pipe.close()
 
@@ -673,6 +608,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"process, RSS {samples.bench_rss_kb / 1024:.0f} MB)": cold_figures(samples),
         f"Warm invoke ({len(samples.warm.samples)} samples)": warm_figures(samples),
         "CPU time per warm invoke (host = this process)": cpu_figures(samples),
+        wire.title(samples.wire): wire.figures(
+            samples.wire, samples.warm, samples.concurrent, samples.concurrent_environments
+        ),
+        "CPU time per wire invoke (server = the `portico up` process, client = this one)": (
+            wire.cpu_figures(samples.wire, samples.warm)
+        ),
         f"Memory ({len(samples.uss_kb)} idle environments)": memory_figures(samples),
     }
     for title, figures in sections.items():
