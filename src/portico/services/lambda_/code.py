@@ -15,6 +15,7 @@ class CodeStore:
     def __init__(self, blobs: BlobStore, code_root: Path) -> None:
         self._blobs = blobs
         self._root = code_root
+        self._folders: dict[str, Path] = {}  # digest -> unpacked folder (they never change)
 
     def ingest(self, code: dict[str, Any]) -> Code:
         """Store the code a CreateFunction/UpdateFunctionCode names; returns its identity."""
@@ -35,7 +36,11 @@ class CodeStore:
 
     async def folder(self, code: Code) -> Path:
         """The unpacked code (unpacked on first use)."""
+        known = self._folders.get(code.digest)
+        if known is not None:
+            return known
         path = self._root / code.digest
-        if path.is_dir():
-            return path
-        return await asyncio.to_thread(extract_zip, self._blobs, code.digest, self._root)
+        if not path.is_dir():
+            path = await asyncio.to_thread(extract_zip, self._blobs, code.digest, self._root)
+        self._folders[code.digest] = path
+        return path

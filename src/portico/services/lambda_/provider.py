@@ -55,6 +55,10 @@ class LambdaProvider:
         self._runtime: Runtime = context.runtime
         self._known_runtimes = known_runtimes
         self._clock = context.clock
+        # Reads of records, versions and runtime configurations, forgotten after any write
+        # (every write goes through this provider: one server process owns the data).
+        self._cache: dict[tuple[Any, ...], Any] = {}
+        self._generation = 0
         self._event_configs = EventInvokeConfigs(context.database)
         self._concurrency = Concurrency(
             context.database,
@@ -82,6 +86,39 @@ class LambdaProvider:
         await self._concurrency.settle()
 
     def operations(self) -> Mapping[str, Operation]:
+        operations = self._all_operations()
+        return {
+            name: operation if _reads_only(name) else self._invalidating(operation)
+            for name, operation in operations.items()
+        }
+
+    def _invalidating(self, operation: Operation) -> Operation:
+        """A write: whatever it changed, the read cache forgets everything after it."""
+
+        async def run(context: RequestContext, params: Params) -> Result:
+            try:
+                return await operation(context, params)
+            finally:
+                self._forget()
+
+        return run
+
+    def _forget(self) -> None:
+        self._cache.clear()
+        self._generation += 1
+
+    async def _cached(self, key: tuple[Any, ...], load: Any) -> Any:
+        """A read through the cache. A write that lands while the read runs wins: the value
+        read is then not kept."""
+        if key in self._cache:
+            return self._cache[key]
+        generation = self._generation
+        value = await asyncio.to_thread(load)
+        if value is not None and generation == self._generation:
+            self._cache[key] = value
+        return value
+
+    def _all_operations(self) -> Mapping[str, Operation]:
         return {
             "CreateFunction": self.create_function,
             "GetFunction": self.get_function,
@@ -114,7 +151,9 @@ class LambdaProvider:
 
     async def _record(self, context: RequestContext, name: str) -> FunctionRecord:
         scope = scope_of(context.account_id, context.region)
-        record = await asyncio.to_thread(self._functions.get, scope, name)
+        record: FunctionRecord | None = await self._cached(
+            ("record", scope, name), lambda: self._functions.get(scope, name)
+        )
         if record is None:
             raise self._not_found(context, name)
         return record
@@ -140,7 +179,11 @@ class LambdaProvider:
             if qualifier == LATEST:
                 return record.latest
         scope = scope_of(context.account_id, context.region)
-        version = await asyncio.to_thread(self._functions.version, scope, ref.name, int(qualifier))
+        number = int(qualifier)
+        version: FunctionVersion | None = await self._cached(
+            ("version", scope, ref.name, number),
+            lambda: self._functions.version(scope, ref.name, number),
+        )
         if version is None:
             raise self._not_found(context, ref.name, qualifier)
         return version
@@ -535,6 +578,22 @@ class LambdaProvider:
     async def _function_config(
         self, context: RequestContext, version: FunctionVersion, record: FunctionRecord
     ) -> FunctionConfig:
+        key = (
+            "config", context.account_id, context.region, version.name, version.version,
+            version.revision_id, record.reserved_concurrency,
+        )  # fmt: skip
+        config = self._cache.get(key)
+        if config is None:
+            generation = self._generation
+            config = await self._build_function_config(context, version, record)
+            if generation == self._generation:
+                self._cache[key] = config
+        assert isinstance(config, FunctionConfig)
+        return config
+
+    async def _build_function_config(
+        self, context: RequestContext, version: FunctionVersion, record: FunctionRecord
+    ) -> FunctionConfig:
         folder: Path = await self._code.folder(version.code)
         layer_folders = tuple([await self._code.folder(layer.code) for layer in version.layers])
         return FunctionConfig(
@@ -567,6 +626,10 @@ def _as_named(configuration: Result, context: RequestContext, params: Params) ->
             context.region, context.account_id, name, qualifier
         )
     return configuration
+
+
+def _reads_only(operation: str) -> bool:
+    return operation == "Invoke" or operation.startswith(("Get", "List"))
 
 
 def _logging_changes(config: Mapping[str, Any]) -> dict[str, Any]:
