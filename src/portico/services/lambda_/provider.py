@@ -10,11 +10,10 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, ClassVar
 
 from portico.aws.handler import Operation, RequestContext
-from portico.runtime import FunctionConfig, InvocationResult, Runtime
+from portico.runtime import InvocationResult, Runtime
 from portico.runtime.limits import DRY_RUN, EVENT, REQUEST_RESPONSE, check_request_size
 from portico.services.context import ServiceContext
 from portico.services.lambda_ import validation
@@ -35,6 +34,7 @@ from portico.services.lambda_.models import LATEST, FunctionRecord, FunctionVers
 from portico.services.lambda_.names import function_arn, parse_function
 from portico.services.lambda_.policy import Policies
 from portico.services.lambda_.repository import FunctionExists, Functions, scope_of
+from portico.services.lambda_.resolver import Resolver
 from portico.services.lambda_.tags import Tags
 
 logger = logging.getLogger(__name__)
@@ -55,10 +55,6 @@ class LambdaProvider:
         self._runtime: Runtime = context.runtime
         self._known_runtimes = known_runtimes
         self._clock = context.clock
-        # Reads of records, versions and runtime configurations, forgotten after any write
-        # (every write goes through this provider: one server process owns the data).
-        self._cache: dict[tuple[Any, ...], Any] = {}
-        self._generation = 0
         self._event_configs = EventInvokeConfigs(context.database)
         self._concurrency = Concurrency(
             context.database,
@@ -69,6 +65,7 @@ class LambdaProvider:
         self._aliases = Aliases(context.database, on_change=self._concurrency.function_changed)
         self._policies = Policies(context.database)
         self._tags = Tags(context.database)
+        self._resolver = Resolver(self._functions, self._code, self._aliases)
         self._async = AsyncInvoker(
             context.queue,
             context.clock,
@@ -99,24 +96,9 @@ class LambdaProvider:
             try:
                 return await operation(context, params)
             finally:
-                self._forget()
+                self._resolver.forget()
 
         return run
-
-    def _forget(self) -> None:
-        self._cache.clear()
-        self._generation += 1
-
-    async def _cached(self, key: tuple[Any, ...], load: Any) -> Any:
-        """A read through the cache. A write that lands while the read runs wins: the value
-        read is then not kept."""
-        if key in self._cache:
-            return self._cache[key]
-        generation = self._generation
-        value = await asyncio.to_thread(load)
-        if value is not None and generation == self._generation:
-            self._cache[key] = value
-        return value
 
     def _all_operations(self) -> Mapping[str, Operation]:
         return {
@@ -140,53 +122,6 @@ class LambdaProvider:
             **self._tags.operations(),
             **LayerOperations(self._layers, self._code).operations(),
         }
-
-    # -- lookups ---------------------------------------------------------------------------
-
-    def _not_found(
-        self, context: RequestContext, name: str, qualifier: str | None = None
-    ) -> ResourceNotFoundException:
-        arn = function_arn(context.region, context.account_id, name, qualifier)
-        return ResourceNotFoundException(f"Function not found: {arn}")
-
-    async def _record(self, context: RequestContext, name: str) -> FunctionRecord:
-        scope = scope_of(context.account_id, context.region)
-        record: FunctionRecord | None = await self._cached(
-            ("record", scope, name), lambda: self._functions.get(scope, name)
-        )
-        if record is None:
-            raise self._not_found(context, name)
-        return record
-
-    async def _version(
-        self,
-        context: RequestContext,
-        identifier: str,
-        qualifier: str | None,
-        *,
-        route: bool = False,
-    ) -> FunctionVersion:
-        ref = parse_function(identifier)
-        qualifier = qualifier or ref.qualifier
-        record = await self._record(context, ref.name)
-        if qualifier in (None, LATEST):
-            return record.latest
-        if not qualifier.isdigit():
-            alias = await self._aliases.find(context, ref.name, qualifier)
-            if alias is None:
-                raise self._not_found(context, ref.name, qualifier)
-            qualifier = self._aliases.route(alias) if route else alias.function_version
-            if qualifier == LATEST:
-                return record.latest
-        scope = scope_of(context.account_id, context.region)
-        number = int(qualifier)
-        version: FunctionVersion | None = await self._cached(
-            ("version", scope, ref.name, number),
-            lambda: self._functions.version(scope, ref.name, number),
-        )
-        if version is None:
-            raise self._not_found(context, ref.name, qualifier)
-        return version
 
     # -- create, read, update, delete ------------------------------------------------------
 
@@ -274,8 +209,10 @@ class LambdaProvider:
         return dataclasses.replace(version, **changes)
 
     async def get_function(self, context: RequestContext, params: Params) -> Result:
-        version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
-        record = await self._record(context, version.name)
+        version = await self._resolver.version(
+            context, params["FunctionName"], params.get("Qualifier")
+        )
+        record = await self._resolver.record(context, version.name)
         result: Result = {
             "Configuration": _as_named(
                 version.configuration(context.region, context.account_id), context, params
@@ -289,7 +226,9 @@ class LambdaProvider:
         return result
 
     async def get_function_configuration(self, context: RequestContext, params: Params) -> Result:
-        version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
+        version = await self._resolver.version(
+            context, params["FunctionName"], params.get("Qualifier")
+        )
         return _as_named(version.configuration(context.region, context.account_id), context, params)
 
     async def list_functions(self, context: RequestContext, params: Params) -> Result:
@@ -324,7 +263,7 @@ class LambdaProvider:
             deleted = await asyncio.to_thread(self._functions.delete, scope, ref.name)
             self._runtime.retire(ref.name)
         if not deleted:
-            raise self._not_found(context, ref.name, qualifier)
+            raise self._resolver.not_found(context, ref.name, qualifier)
         await self._concurrency.function_changed(context, ref.name)
         return {}
 
@@ -367,7 +306,7 @@ class LambdaProvider:
         scope = scope_of(context.account_id, context.region)
         record = await asyncio.to_thread(self._functions.update, scope, name, apply)
         if record is None:
-            raise self._not_found(context, name)
+            raise self._resolver.not_found(context, name)
         version = record.latest
         if publish:
             published = await asyncio.to_thread(
@@ -400,12 +339,12 @@ class LambdaProvider:
             self._functions.publish, scope, ref.name, params.get("Description"), check
         )
         if version is None:
-            raise self._not_found(context, ref.name)
+            raise self._resolver.not_found(context, ref.name)
         return version.configuration(context.region, context.account_id)
 
     async def list_versions_by_function(self, context: RequestContext, params: Params) -> Result:
         ref = parse_function(params["FunctionName"])
-        record = await self._record(context, ref.name)
+        record = await self._resolver.record(context, ref.name)
         scope = scope_of(context.account_id, context.region)
         published = await asyncio.to_thread(self._functions.versions, scope, ref.name)
         everything = [record.latest, *published]
@@ -427,7 +366,7 @@ class LambdaProvider:
         payload: bytes = params.get("Payload") or b""
         check_request_size(payload, invocation_type)
         _check_json(payload)
-        version = await self._version(
+        version = await self._resolver.version(
             context, params["FunctionName"], params.get("Qualifier"), route=True
         )
         if invocation_type == DRY_RUN:
@@ -445,8 +384,8 @@ class LambdaProvider:
             )
             await self._async.submit(event)
             return {"StatusCode": 202, "Payload": b""}
-        record = await self._record(context, version.name)
-        config = await self._function_config(context, version, record)
+        record = await self._resolver.record(context, version.name)
+        config = await self._resolver.function_config(context, version, record)
         result = await self._runtime.invoke(
             config,
             payload or b"{}",
@@ -480,9 +419,9 @@ class LambdaProvider:
 
     async def _invoke_event(self, event: AsyncEvent) -> tuple[InvocationResult, str]:
         context = self._event_context(event)
-        version = await self._version(context, event.function, event.qualifier, route=True)
-        record = await self._record(context, version.name)
-        config = await self._function_config(context, version, record)
+        version = await self._resolver.version(context, event.function, event.qualifier, route=True)
+        record = await self._resolver.record(context, version.name)
+        config = await self._resolver.function_config(context, version, record)
         result = await self._runtime.invoke(
             config, event.body or b"{}", qualifier=version.version, request_id=event.request_id
         )
@@ -492,7 +431,7 @@ class LambdaProvider:
     async def _event_policy(self, event: AsyncEvent) -> EventPolicy | None:
         context = self._event_context(event)
         try:
-            version = await self._version(context, event.function, event.qualifier)
+            version = await self._resolver.version(context, event.function, event.qualifier)
         except ResourceNotFoundException:
             return None
         scope = scope_of(event.account, event.region)
@@ -528,7 +467,9 @@ class LambdaProvider:
     async def _save_event_config(
         self, context: RequestContext, params: Params, replace: bool
     ) -> Result:
-        version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
+        version = await self._resolver.version(
+            context, params["FunctionName"], params.get("Qualifier")
+        )
         qualifier = params.get("Qualifier") or LATEST
         scope = scope_of(context.account_id, context.region)
         config = await asyncio.to_thread(
@@ -545,7 +486,9 @@ class LambdaProvider:
         )
 
     async def get_event_invoke_config(self, context: RequestContext, params: Params) -> Result:
-        version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
+        version = await self._resolver.version(
+            context, params["FunctionName"], params.get("Qualifier")
+        )
         qualifier = params.get("Qualifier") or LATEST
         scope = scope_of(context.account_id, context.region)
         config = await asyncio.to_thread(self._event_configs.get, scope, version.name, qualifier)
@@ -555,7 +498,9 @@ class LambdaProvider:
         return config.describe(arn)
 
     async def delete_event_invoke_config(self, context: RequestContext, params: Params) -> Result:
-        version = await self._version(context, params["FunctionName"], params.get("Qualifier"))
+        version = await self._resolver.version(
+            context, params["FunctionName"], params.get("Qualifier")
+        )
         qualifier = params.get("Qualifier") or LATEST
         scope = scope_of(context.account_id, context.region)
         if not await asyncio.to_thread(self._event_configs.delete, scope, version.name, qualifier):
@@ -567,53 +512,12 @@ class LambdaProvider:
         self, context: RequestContext, version: FunctionVersion, record: FunctionRecord, count: int
     ) -> int:
         """Keep `count` environments of `version` initialized; how many are."""
-        config = await self._function_config(context, version, record)
+        config = await self._resolver.function_config(context, version, record)
         await self._runtime.set_provisioned_concurrency(config, count)
         return sum(
             1
             for env in self._runtime.environments(version.name)
             if env.provisioned and env.config.pool_key == config.pool_key
-        )
-
-    async def _function_config(
-        self, context: RequestContext, version: FunctionVersion, record: FunctionRecord
-    ) -> FunctionConfig:
-        key = (
-            "config", context.account_id, context.region, version.name, version.version,
-            version.revision_id, record.reserved_concurrency,
-        )  # fmt: skip
-        config = self._cache.get(key)
-        if config is None:
-            generation = self._generation
-            config = await self._build_function_config(context, version, record)
-            if generation == self._generation:
-                self._cache[key] = config
-        assert isinstance(config, FunctionConfig)
-        return config
-
-    async def _build_function_config(
-        self, context: RequestContext, version: FunctionVersion, record: FunctionRecord
-    ) -> FunctionConfig:
-        folder: Path = await self._code.folder(version.code)
-        layer_folders = tuple([await self._code.folder(layer.code) for layer in version.layers])
-        return FunctionConfig(
-            function_name=version.name,
-            handler=version.handler,
-            code_dir=folder,
-            runtime=version.runtime,
-            version=version.version,
-            memory_size=version.memory_size,
-            timeout=float(version.timeout),
-            environment=version.environment,
-            layers=layer_folders,
-            region=context.region,
-            account_id=context.account_id,
-            log_format=version.log_format,
-            application_log_level=version.application_log_level,
-            system_log_level=version.system_log_level,
-            log_group=version.log_group,
-            reserved_concurrency=record.reserved_concurrency,
-            code_sha256=version.code.sha256,
         )
 
 
