@@ -25,9 +25,11 @@ from portico.credentials import (
     StaticCredentials,
     load_or_create,
 )
+from portico.gateway.function_urls import FunctionUrlEndpoint, sigv4_authenticator
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
 from portico.runtime.limits import SYNC_REQUEST_LIMIT_BYTES
 from portico.services.context import ServiceContext
+from portico.services.lambda_.provider import LambdaProvider
 from portico.services.logs.sink import StoreLogSink
 from portico.services.registry import PROVIDERS, Background
 from portico.settings import Settings
@@ -98,6 +100,15 @@ class Portico:
             default_region=settings.default_region,
         )
         self._aws = AwsEndpoint(self.aws_handler, MAX_REQUEST_BYTES)
+        lambda_provider = providers["lambda"]
+        if not isinstance(lambda_provider, LambdaProvider):
+            raise TypeError("the lambda provider must be a LambdaProvider")
+        lambda_provider.serve_urls_at(lambda: self.endpoint_url)
+        self._function_urls = FunctionUrlEndpoint(
+            lambda_provider.urls,
+            lambda_provider.invoke_url,
+            sigv4_authenticator(self.credentials, settings.account_id),
+        )
         self.ready = False
 
     def authenticate(self, request: AwsRequest, service: Service) -> Caller:
@@ -131,6 +142,8 @@ class Portico:
             await self._lifespan(receive, send)
         elif scope["type"] == "http" and scope["path"] == HEALTH_PATH:
             await self._health(send)
+        elif scope["type"] == "http" and FunctionUrlEndpoint.matches(scope):
+            await self._function_urls(scope, receive, send)
         elif scope["type"] == "http":
             await self._aws(scope, receive, send)
 

@@ -9,7 +9,7 @@ import dataclasses
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from portico.aws.handler import Operation, RequestContext
@@ -36,6 +36,7 @@ from portico.services.lambda_.policy import Policies
 from portico.services.lambda_.repository import FunctionExists, Functions, scope_of
 from portico.services.lambda_.resolver import Resolver
 from portico.services.lambda_.tags import Tags
+from portico.services.lambda_.urls import FunctionUrls
 
 logger = logging.getLogger(__name__)
 Params = dict[str, Any]
@@ -66,6 +67,8 @@ class LambdaProvider:
         self._policies = Policies(context.database)
         self._tags = Tags(context.database)
         self._resolver = Resolver(self._functions, self._code, self._aliases)
+        self._endpoint_url: Callable[[], str] = lambda: f"http://127.0.0.1:{context.settings.port}"
+        self.urls = FunctionUrls(context.database, lambda: self._endpoint_url(), context.clock.now)
         self._async = AsyncInvoker(
             context.queue,
             context.clock,
@@ -120,6 +123,7 @@ class LambdaProvider:
             **self._concurrency.operations(),
             **self._policies.operations(),
             **self._tags.operations(),
+            **self.urls.operations(),
             **LayerOperations(self._layers, self._code).operations(),
         }
 
@@ -261,6 +265,7 @@ class LambdaProvider:
             )
         else:
             deleted = await asyncio.to_thread(self._functions.delete, scope, ref.name)
+            await asyncio.to_thread(self.urls.forget, scope, ref.name)
             self._runtime.retire(ref.name)
         if not deleted:
             raise self._resolver.not_found(context, ref.name, qualifier)
@@ -404,6 +409,29 @@ class LambdaProvider:
         if params.get("LogType") == "Tail":
             response["LogResult"] = base64.b64encode(result.log_tail).decode()
         return response
+
+    def serve_urls_at(self, endpoint_url: Callable[[], str]) -> None:
+        """Where the server listens: the host and port every FunctionUrl names."""
+        self._endpoint_url = endpoint_url
+
+    async def invoke_url(
+        self, account_id: str, region: str, function_name: str, qualifier: str, payload: bytes
+    ) -> InvocationResult:
+        """A synchronous invocation for a function URL request (`payload`: the 2.0 event)."""
+        context = RequestContext(
+            request_id=str(uuid.uuid4()),
+            service="lambda",
+            operation="Invoke",
+            region=region,
+            account_id=account_id,
+            caller=None,
+        )
+        version = await self._resolver.version(context, function_name, qualifier, route=True)
+        record = await self._resolver.record(context, version.name)
+        config = await self._resolver.function_config(context, version, record)
+        return await self._runtime.invoke(
+            config, payload, qualifier=None if qualifier == LATEST else version.version
+        )
 
     # -- asynchronous invocation -------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""The data plane: HTTP requests in, function invocations, HTTP responses out (pure ASGI)."""

@@ -1,0 +1,260 @@
+"""HTTP requests as Lambda events (payload format version 2.0) and function results as HTTP
+responses, the way Lambda function URLs and API Gateway HTTP APIs do both.
+
+    HttpRequest + EventContext --build_event--> {"version": "2.0", "rawPath": ..., ...}
+    function result (bytes) ----map_result---> HttpResult(status, headers, cookies, body)
+
+Pure: no I/O, no clock, no ids of its own; the caller passes the request id and the time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+Event = dict[str, Any]
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_TEXT_SUBTYPES = ("json", "xml", "javascript", "x-www-form-urlencoded", "yaml", "csv")
+INTERNAL_SERVER_ERROR = b'{"Message":"Internal Server Error"}'
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """A request as read off the wire. `raw_path` and `raw_query` as sent (percent-encoded,
+    no '?'); `headers` in arrival order, names in any case, repeats kept."""
+
+    method: str
+    raw_path: str
+    raw_query: str
+    headers: Sequence[tuple[str, str]]
+    body: bytes = b""
+    source_ip: str = ""
+    protocol: str = "HTTP/1.1"
+
+
+@dataclass(frozen=True)
+class IamCaller:
+    """Who signed a request to an AWS_IAM endpoint (`requestContext.authorizer.iam`)."""
+
+    access_key: str
+    account_id: str
+    caller_id: str
+    user_arn: str
+    user_id: str
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "accessKey": self.access_key,
+            "accountId": self.account_id,
+            "callerId": self.caller_id,
+            "cognitoIdentity": None,
+            "principalOrgId": None,
+            "userArn": self.user_arn,
+            "userId": self.user_id,
+        }
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """What the endpoint knows beyond the request: which API, which request, when."""
+
+    api_id: str
+    domain_name: str
+    request_id: str
+    time_epoch_ms: int
+    account_id: str = "anonymous"
+    caller: IamCaller | None = None
+    route_key: str = "$default"
+    stage: str = "$default"
+
+
+def build_event(request: HttpRequest, context: EventContext) -> Event:
+    """The payload-format-2.0 event: empty members (cookies, query, body) are left out."""
+    headers, cookies = _headers_and_cookies(request.headers)
+    event: Event = {
+        "version": "2.0",
+        "routeKey": context.route_key,
+        "rawPath": request.raw_path,
+        "rawQueryString": request.raw_query,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    event["headers"] = headers
+    query = query_parameters(request.raw_query)
+    if query:
+        event["queryStringParameters"] = query
+    event["requestContext"] = _request_context(request, context, headers)
+    body, encoded = encode_body(request.body, headers.get("content-type"))
+    if body is not None:
+        event["body"] = body
+    event["isBase64Encoded"] = encoded
+    return event
+
+
+def _request_context(request: HttpRequest, context: EventContext, headers: dict[str, str]) -> Event:
+    document: Event = {
+        "accountId": context.account_id,
+        "apiId": context.api_id,
+    }
+    if context.caller is not None:
+        document["authorizer"] = {"iam": context.caller.document()}
+    document.update(
+        {
+            "domainName": context.domain_name,
+            "domainPrefix": context.domain_name.split(".", 1)[0],
+            "http": {
+                "method": request.method.upper(),
+                "path": unquote(request.raw_path),
+                "protocol": request.protocol,
+                "sourceIp": request.source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": context.request_id,
+            "routeKey": context.route_key,
+            "stage": context.stage,
+            "time": clf_time(context.time_epoch_ms),
+            "timeEpoch": context.time_epoch_ms,
+        }
+    )
+    return document
+
+
+def _headers_and_cookies(items: Sequence[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """Headers by lower-cased name, repeats joined with ','; the Cookie header goes to
+    `cookies`, split on '; ', and not into `headers`."""
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in items:
+        key = name.lower()
+        if key == "cookie":
+            cookies.extend(part for part in value.split("; ") if part)
+        elif key in headers:
+            headers[key] = f"{headers[key]},{value}"
+        else:
+            headers[key] = value
+    return headers, cookies
+
+
+def query_parameters(raw_query: str) -> dict[str, str]:
+    """Decoded query parameters, repeated keys' values joined with ','."""
+    parameters: dict[str, str] = {}
+    for key, value in parse_qsl(raw_query, keep_blank_values=True):
+        parameters[key] = f"{parameters[key]},{value}" if key in parameters else value
+    return parameters
+
+
+def is_text(content_type: str | None) -> bool:
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    return kind == "text" or any(marker in subtype for marker in _TEXT_SUBTYPES)
+
+
+def encode_body(body: bytes, content_type: str | None) -> tuple[str | None, bool]:
+    """The event's `body` and `isBase64Encoded`: text content types as text (if the bytes are
+    UTF-8), everything else base64."""
+    if not body:
+        return None, False
+    if is_text(content_type):
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode("ascii"), True
+
+
+def clf_time(epoch_ms: int) -> str:
+    """`12/Mar/2020:19:03:58 +0000` (Common Log Format, UTC, month names not localised)."""
+    moment = time.gmtime(epoch_ms / 1000)
+    return (
+        f"{moment.tm_mday:02d}/{_MONTHS[moment.tm_mon - 1]}/{moment.tm_year}:"
+        f"{moment.tm_hour:02d}:{moment.tm_min:02d}:{moment.tm_sec:02d} +0000"
+    )
+
+
+# -- responses ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: tuple[str, ...] = ()
+    body: bytes = b""
+
+    def header_list(self) -> list[tuple[str, str]]:
+        """Every header to send, Set-Cookie once per cookie; Content-Length is the sender's."""
+        items = [(name, value) for name, value in self.headers.items()]
+        items.extend(("set-cookie", cookie) for cookie in self.cookies)
+        return items
+
+
+def function_error() -> HttpResult:
+    """What the caller gets when the function failed (or answered something unusable)."""
+    return HttpResult(502, {"content-type": "application/json"}, (), INTERNAL_SERVER_ERROR)
+
+
+def map_result(payload: bytes, failed: bool = False) -> HttpResult:
+    """The HTTP response for a function's result.
+
+    A JSON object with `statusCode` says how to answer (statusCode, headers, cookies, body,
+    isBase64Encoded); any other JSON value is the body of a 200 `application/json` response.
+    """
+    if failed:
+        return function_error()
+    try:
+        value = json.loads(payload) if payload.strip() else None
+    except ValueError:
+        return HttpResult(200, {"content-type": "application/json"}, (), payload)
+    if isinstance(value, dict) and "statusCode" in value:
+        return _structured(value) or function_error()
+    # A string is the body itself (unquoted); any other JSON value, its JSON text.
+    body = value.encode() if isinstance(value, str) else payload
+    return HttpResult(200, {"content-type": "application/json"}, (), body)
+
+
+def _structured(value: dict[str, Any]) -> HttpResult | None:
+    status = value["statusCode"]
+    if isinstance(status, bool) or not isinstance(status, int | str):
+        return None
+    try:
+        code = int(status)
+    except ValueError:
+        return None
+    if not 100 <= code <= 599:
+        return None
+    headers = {"content-type": "application/json"}
+    for name, header in (value.get("headers") or {}).items():
+        headers[str(name).lower()] = _header_value(header)
+    cookies = tuple(str(cookie) for cookie in value.get("cookies") or ())
+    body = _body(value.get("body"), bool(value.get("isBase64Encoded")))
+    if body is None:
+        return None
+    return HttpResult(code, headers, cookies, body)
+
+
+def _header_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def _body(body: Any, encoded: bool) -> bytes | None:
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        if not encoded:
+            return body.encode()
+        try:
+            return base64.b64decode(body, validate=True)
+        except (ValueError, binascii.Error):
+            return None
+    return json.dumps(body).encode()

@@ -1,0 +1,177 @@
+"""Payload format 2.0 events from HTTP requests, and function results as HTTP responses."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from portico.gateway.http_events import (
+    EventContext,
+    HttpRequest,
+    IamCaller,
+    build_event,
+    clf_time,
+    map_result,
+)
+
+URL_ID = "a" * 32
+DOMAIN = f"{URL_ID}.lambda-url.eu-west-1.localhost"
+CONTEXT = EventContext(
+    api_id=URL_ID, domain_name=DOMAIN, request_id="req-1", time_epoch_ms=1583348638390
+)
+
+
+def request(**changes: object) -> HttpRequest:
+    fields: dict[str, object] = {
+        "method": "POST",
+        "raw_path": "/my/path",
+        "raw_query": "parameter1=value1&parameter1=value2&parameter2=value",
+        "headers": [
+            ("Header1", "value1"),
+            ("header2", "value1"),
+            ("Header2", "value2"),
+            ("Cookie", "cookie1; cookie2"),
+            ("Content-Type", "text/plain"),
+            ("User-Agent", "agent"),
+        ],
+        "body": b"Hello from client!",
+        "source_ip": "123.123.123.123",
+    }
+    fields.update(changes)
+    return HttpRequest(**fields)  # type: ignore[arg-type]
+
+
+def test_event_is_the_documented_shape() -> None:
+    assert build_event(request(), CONTEXT) == {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/my/path",
+        "rawQueryString": "parameter1=value1&parameter1=value2&parameter2=value",
+        "cookies": ["cookie1", "cookie2"],
+        "headers": {
+            "header1": "value1",
+            "header2": "value1,value2",
+            "content-type": "text/plain",
+            "user-agent": "agent",
+        },
+        "queryStringParameters": {"parameter1": "value1,value2", "parameter2": "value"},
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": URL_ID,
+            "domainName": DOMAIN,
+            "domainPrefix": URL_ID,
+            "http": {
+                "method": "POST",
+                "path": "/my/path",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "123.123.123.123",
+                "userAgent": "agent",
+            },
+            "requestId": "req-1",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "04/Mar/2020:19:03:58 +0000",
+            "timeEpoch": 1583348638390,
+        },
+        "body": "Hello from client!",
+        "isBase64Encoded": False,
+    }
+
+
+def test_empty_members_are_left_out() -> None:
+    event = build_event(request(raw_query="", headers=[], body=b""), CONTEXT)
+    assert "cookies" not in event and "queryStringParameters" not in event
+    assert "body" not in event and event["isBase64Encoded"] is False
+    assert event["headers"] == {} and event["requestContext"]["http"]["userAgent"] == ""
+
+
+def test_binary_and_untyped_bodies_are_base64() -> None:
+    for content_type in ("application/octet-stream", "image/png", None):
+        headers = [] if content_type is None else [("content-type", content_type)]
+        event = build_event(request(headers=headers, body=b"\x00\xffdata"), CONTEXT)
+        assert event["isBase64Encoded"] is True
+        assert base64.b64decode(event["body"]) == b"\x00\xffdata"
+
+
+def test_text_types_stay_text() -> None:
+    for content_type in ("application/json; charset=utf-8", "application/xml", "text/html"):
+        event = build_event(request(headers=[("Content-Type", content_type)], body=b"{}"), CONTEXT)
+        assert event["body"] == "{}" and event["isBase64Encoded"] is False
+    invalid_utf8 = build_event(request(body=b"\xff"), CONTEXT)
+    assert invalid_utf8["isBase64Encoded"] is True
+
+
+def test_query_values_are_decoded_and_path_is_decoded_in_context() -> None:
+    event = build_event(request(raw_path="/a%20b", raw_query="q=a%20b&e="), CONTEXT)
+    assert event["queryStringParameters"] == {"q": "a b", "e": ""}
+    assert event["rawPath"] == "/a%20b" and event["requestContext"]["http"]["path"] == "/a b"
+
+
+def test_iam_caller_goes_into_the_authorizer() -> None:
+    caller = IamCaller("AKIA1", "000000000000", "AKIA1", "arn:aws:iam::000000000000:root", "AKIA1")
+    context = EventContext(URL_ID, DOMAIN, "r", 0, account_id="000000000000", caller=caller)
+    document = build_event(request(), context)["requestContext"]
+    assert document["accountId"] == "000000000000"
+    assert document["authorizer"] == {
+        "iam": {
+            "accessKey": "AKIA1",
+            "accountId": "000000000000",
+            "callerId": "AKIA1",
+            "cognitoIdentity": None,
+            "principalOrgId": None,
+            "userArn": "arn:aws:iam::000000000000:root",
+            "userId": "AKIA1",
+        }
+    }
+
+
+def test_clf_time() -> None:
+    assert clf_time(1584039838000) == "12/Mar/2020:19:03:58 +0000"
+
+
+# -- responses ---------------------------------------------------------------------------
+
+
+def test_structured_result() -> None:
+    payload = {
+        "statusCode": 201,
+        "headers": {"Content-Type": "text/plain", "X-Count": 3},
+        "cookies": ["a=1", "b=2; Secure"],
+        "body": "created",
+    }
+    result = map_result(json.dumps(payload).encode())
+    assert result.status == 201 and result.body == b"created"
+    assert result.headers == {"content-type": "text/plain", "x-count": "3"}
+    assert result.header_list()[-2:] == [("set-cookie", "a=1"), ("set-cookie", "b=2; Secure")]
+
+
+def test_structured_base64_body_and_defaults() -> None:
+    encoded = base64.b64encode(b"\x00\x01").decode()
+    result = map_result(
+        json.dumps({"statusCode": "204", "body": encoded, "isBase64Encoded": True}).encode()
+    )
+    assert (result.status, result.body) == (204, b"\x00\x01")
+    assert result.headers == {"content-type": "application/json"}
+    assert map_result(b'{"statusCode": 200}').body == b""
+
+
+def test_anything_else_is_a_json_200() -> None:
+    document = b'{"message": "Hello, world!"}'
+    result = map_result(document)
+    assert (result.status, result.body) == (200, document)
+    assert result.headers == {"content-type": "application/json"}
+    assert map_result(b"[1, 2]").body == b"[1, 2]"
+    assert map_result(b'"Hello (world!)"').body == b"Hello (world!)"
+    assert map_result(b"null").body == b"null"
+
+
+def test_function_errors_and_bad_results_are_502() -> None:
+    for payload, failed in (
+        (b'{"errorMessage": "boom"}', True),
+        (b'{"statusCode": "abc"}', False),
+        (b'{"statusCode": 99}', False),
+        (b'{"statusCode": 200, "body": "%%%", "isBase64Encoded": true}', False),
+    ):
+        result = map_result(payload, failed=failed)
+        assert result.status == 502
+        assert json.loads(result.body) == {"Message": "Internal Server Error"}
