@@ -161,3 +161,17 @@ def test_a_deleted_function_can_get_a_url_again(server: Server) -> None:
     create(client, name="again")
     config = client.create_function_url_config(FunctionName="again", AuthType="NONE")
     assert config["FunctionUrl"].startswith("http://")
+
+
+def test_a_deleted_alias_can_get_a_url_again(server: Server) -> None:
+    client = server.client("lambda")
+    create(client, name="aliased")
+    version = client.publish_version(FunctionName="aliased")["Version"]
+    client.create_alias(FunctionName="aliased", Name="live", FunctionVersion=version)
+    client.create_function_url_config(FunctionName="aliased", Qualifier="live", AuthType="NONE")
+    client.delete_alias(FunctionName="aliased", Name="live")
+    client.create_alias(FunctionName="aliased", Name="live", FunctionVersion=version)
+    config = client.create_function_url_config(
+        FunctionName="aliased", Qualifier="live", AuthType="NONE"
+    )
+    assert config["FunctionUrl"].startswith("http://")

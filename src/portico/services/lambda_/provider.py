@@ -120,6 +120,7 @@ class LambdaProvider:
             "GetFunctionEventInvokeConfig": self.get_event_invoke_config,
             "DeleteFunctionEventInvokeConfig": self.delete_event_invoke_config,
             **self._aliases.operations(),
+            "DeleteAlias": self._delete_alias,
             **self._concurrency.operations(),
             **self._policies.operations(),
             **self._tags.operations(),
@@ -409,6 +410,14 @@ class LambdaProvider:
         if params.get("LogType") == "Tail":
             response["LogResult"] = base64.b64encode(result.log_tail).decode()
         return response
+
+    async def _delete_alias(self, context: RequestContext, params: Params) -> Result:
+        """DeleteAlias, and the alias's function URL with it."""
+        result = await self._aliases.operations()["DeleteAlias"](context, params)
+        ref = parse_function(params["FunctionName"])
+        scope = scope_of(context.account_id, context.region)
+        await asyncio.to_thread(self.urls.forget, scope, ref.name, params["Name"])
+        return result
 
     def serve_urls_at(self, endpoint_url: Callable[[], str]) -> None:
         """Where the server listens: the host and port every FunctionUrl names."""
