@@ -1,0 +1,1 @@
+"""HTTP APIs (API Gateway v2), served: compiled route tables, authorizers, integrations."""
