@@ -42,6 +42,7 @@ async def serve(settings: Settings, example: Path | None = None) -> None:
         lifespan="on",
         log_level="warning",
         access_log=False,
+        server_header=False,  # AWS endpoints do not name their server
         timeout_graceful_shutdown=30,
     )
     server = _Server(config)

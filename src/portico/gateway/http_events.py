@@ -13,7 +13,7 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -73,6 +73,9 @@ class EventContext:
     caller: IamCaller | None = None
     route_key: str = "$default"
     stage: str = "$default"
+    authorizer: dict[str, Any] | None = None  # requestContext.authorizer, when not `caller`'s
+    path_parameters: Mapping[str, str] | None = None
+    stage_variables: Mapping[str, str] | None = None
 
 
 def build_event(request: HttpRequest, context: EventContext) -> Event:
@@ -94,7 +97,11 @@ def build_event(request: HttpRequest, context: EventContext) -> Event:
     body, encoded = encode_body(request.body, headers.get("content-type"))
     if body is not None:
         event["body"] = body
+    if context.path_parameters:
+        event["pathParameters"] = dict(context.path_parameters)
     event["isBase64Encoded"] = encoded
+    if context.stage_variables:
+        event["stageVariables"] = dict(context.stage_variables)
     return event
 
 
@@ -103,7 +110,9 @@ def _request_context(request: HttpRequest, context: EventContext, headers: dict[
         "accountId": context.account_id,
         "apiId": context.api_id,
     }
-    if context.caller is not None:
+    if context.authorizer is not None:
+        document["authorizer"] = context.authorizer
+    elif context.caller is not None:
         document["authorizer"] = {"iam": context.caller.document()}
     document.update(
         {

@@ -1,0 +1,217 @@
+"""Integrations: what a route hands its request to.
+
+    AWS_PROXY   event (payload format 1.0 or 2.0) -> the function -> the response mapping
+    HTTP_PROXY  the request, forwarded to a URL    -> the backend's response, as it came
+
+Both keep to the integration's timeout (TimeoutInMillis): a function that answers too late
+gets 503 Service Unavailable, an HTTP backend 504 Gateway Timeout; the late work is not
+cancelled (a function runs on to its own timeout, as on AWS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import httpx
+
+from portico.errors import AwsError
+from portico.gateway.http_api import responses
+from portico.gateway.http_api.targets import LambdaTarget
+from portico.gateway.http_events import (
+    EventContext,
+    HttpRequest,
+    HttpResult,
+    build_event,
+    map_result,
+)
+from portico.runtime import InvocationResult
+
+Invoke = Callable[[str, str, str, str, bytes], Awaitable[InvocationResult]]
+"""(account id, region, function name, qualifier, event bytes) -> the invocation's result."""
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+# Headers that belong to one connection, not to the request (RFC 9110 7.6.1), and those the
+# forwarding itself sets.
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+
+
+@dataclass(frozen=True)
+class IntegrationRequest:
+    """A request on its way to the integration, with what the route and stage add."""
+
+    request: HttpRequest
+    context: EventContext  # route key, stage, path parameters, stage variables, authorizer
+    resource_path: str  # the route's path ("/pets/{id}") or "$default"
+    authorizer_v1: dict[str, Any] | None = None
+    extras: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IntegrationOutcome:
+    result: HttpResult
+    status: int | None  # $context.integrationStatus: what the integration itself answered
+    latency_ms: int
+    error: str = ""  # $context.integrationErrorMessage
+
+
+class Integration(Protocol):
+    async def call(self, request: IntegrationRequest) -> IntegrationOutcome: ...
+
+
+EventBuilder = Callable[[IntegrationRequest], dict[str, Any]]
+ResultMapper = Callable[[bytes, bool], HttpResult]
+
+
+def event_v2(request: IntegrationRequest) -> dict[str, Any]:
+    return build_event(request.request, request.context)
+
+
+def result_v2(payload: bytes, failed: bool) -> HttpResult:
+    if failed:
+        return responses.INTERNAL_SERVER_ERROR
+    result = map_result(payload)
+    return responses.INTERNAL_SERVER_ERROR if result.status == 502 else result
+
+
+class LambdaProxy:
+    """AWS_PROXY: the request as an event to a function; its result as the response."""
+
+    def __init__(
+        self,
+        target: LambdaTarget,
+        invoke: Invoke,
+        *,
+        build: EventBuilder = event_v2,
+        mapper: ResultMapper = result_v2,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        self._target = target
+        self._invoke = invoke
+        self._build = build
+        self._map = mapper
+        self._timeout = timeout
+
+    async def call(self, request: IntegrationRequest) -> IntegrationOutcome:
+        started = time.perf_counter()
+        event = json.dumps(self._build(request), separators=(",", ":")).encode()
+        target = self._target
+        invocation = self._invoke(
+            target.account_id, target.region, target.function_name, target.qualifier, event
+        )
+        try:
+            if self._timeout >= DEFAULT_TIMEOUT_SECONDS:
+                invoked = await invocation
+            else:
+                invoked = await _within(invocation, self._timeout)
+        except TimeoutError:
+            return _outcome(responses.SERVICE_UNAVAILABLE, None, started, "timeout")
+        except AwsError as error:
+            return _outcome(responses.INTERNAL_SERVER_ERROR, error.status_code, started, str(error))
+        failed = bool(invoked.function_error)
+        result = self._map(invoked.payload, failed)
+        return _outcome(result, 200, started, invoked.error_type or "" if failed else "")
+
+
+class HttpProxy:
+    """HTTP_PROXY: the request forwarded to `uri` (path variables filled in; for the
+    `$default` route the request's path is appended), the backend's answer passed back."""
+
+    def __init__(
+        self,
+        uri: str,
+        method: str,
+        client: httpx.AsyncClient,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    ) -> None:
+        self._uri = uri
+        self._method = method.upper()
+        self._client = client
+        self._timeout = timeout
+
+    def url_for(self, request: IntegrationRequest) -> str:
+        url = self._uri
+        parameters = request.context.path_parameters or {}
+        for name, value in parameters.items():
+            url = url.replace("{" + name + "+}", quote(value)).replace(
+                "{" + name + "}", quote(value, safe="")
+            )
+        if request.resource_path == "$default" and _has_no_path(url):
+            url = url.rstrip("/") + request.request.raw_path
+        query = request.request.raw_query
+        return f"{url}{'&' if '?' in url else '?'}{query}" if query else url
+
+    async def call(self, request: IntegrationRequest) -> IntegrationOutcome:
+        started = time.perf_counter()
+        incoming = request.request
+        method = incoming.method if self._method == "ANY" else self._method
+        headers = [
+            (name, value) for name, value in incoming.headers if name.lower() not in _HOP_BY_HOP
+        ]
+        try:
+            answer = await self._client.request(
+                method,
+                self.url_for(request),
+                headers=headers,
+                content=incoming.body,
+                timeout=self._timeout,
+            )
+        except httpx.TimeoutException:
+            return _outcome(responses.GATEWAY_TIMEOUT, None, started, "timeout")
+        except (httpx.HTTPError, ValueError) as error:
+            return _outcome(responses.INTERNAL_SERVER_ERROR, None, started, str(error))
+        kept: dict[str, str] = {}
+        cookies: list[str] = []
+        for name, value in answer.headers.multi_items():
+            key = name.lower()
+            if key == "set-cookie":
+                cookies.append(value)
+            elif key not in _HOP_BY_HOP and key != "content-encoding":
+                kept[key] = f"{kept[key]},{value}" if key in kept else value
+        result = HttpResult(answer.status_code, kept, tuple(cookies), answer.content)
+        return _outcome(result, answer.status_code, started, "")
+
+
+async def _within(invocation: Awaitable[InvocationResult], seconds: float) -> InvocationResult:
+    """The invocation's result if it comes within `seconds`; it runs on either way."""
+    task = asyncio.ensure_future(invocation)
+    done, _pending = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.add_done_callback(_consume)
+        raise TimeoutError
+    return task.result()
+
+
+def _consume(task: asyncio.Future[InvocationResult]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def _has_no_path(url: str) -> bool:
+    rest = url.split("://", 1)[-1]
+    return "/" not in rest.rstrip("/")
+
+
+def _outcome(
+    result: HttpResult, status: int | None, started: float, error: str
+) -> IntegrationOutcome:
+    latency = int((time.perf_counter() - started) * 1000)
+    return IntegrationOutcome(result, status, latency, error)

@@ -1,0 +1,249 @@
+"""The HTTP API data plane in-process: deployed documents in, requests through ASGI, a fake
+function behind the Lambda integrations and an ASGI app behind the HTTP ones."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from portico.gateway.http_api.compiled import Compiler
+from portico.gateway.http_api.endpoint import HttpApiEndpoint
+from portico.gateway.http_api.registry import HttpApiRegistry
+from portico.runtime import InvocationResult
+from portico.services.apigatewayv2.published import ApiMapping, DeployedApi, DeployedStage
+
+ACCOUNT = "000000000000"
+REGION = "eu-west-1"
+API_ID = "a1b2c3d4e5"
+FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:echo"
+
+
+class EchoFunction:
+    """Answers every event with the event itself, as the body of a 200."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.calls: list[tuple[str, str, str, str]] = []
+
+    async def __call__(
+        self, account: str, region: str, name: str, qualifier: str, payload: bytes
+    ) -> InvocationResult:
+        self.calls.append((account, region, name, qualifier))
+        event = json.loads(payload)
+        self.events.append(event)
+        if event.get("rawPath", "").endswith("/fail"):
+            return InvocationResult("r", b'{"errorMessage":"boom"}', "$LATEST", "Unhandled")
+        answer = {"statusCode": 200, "headers": {"x-route": event["routeKey"]}, "body": "ok"}
+        return InvocationResult("r", json.dumps(answer).encode(), "$LATEST")
+
+
+async def backend(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An HTTP backend that tells what it was asked."""
+    message = await receive()
+    document = {
+        "method": scope["method"],
+        "path": scope["path"],
+        "query": scope["query_string"].decode(),
+        "body": message.get("body", b"").decode(),
+        "headers": {k.decode(): v.decode() for k, v in scope["headers"]},
+    }
+    body = json.dumps(document).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 201,
+            "headers": [(b"content-type", b"application/json"), (b"set-cookie", b"a=1")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _integration(integration_id: str, kind: str, uri: str, **extra: Any) -> dict[str, Any]:
+    document = {
+        "IntegrationId": integration_id,
+        "IntegrationType": kind,
+        "IntegrationUri": uri,
+        "PayloadFormatVersion": "2.0" if kind == "AWS_PROXY" else "1.0",
+    }
+    return {**document, **extra}
+
+
+def _route(key: str, integration_id: str) -> dict[str, Any]:
+    return {
+        "RouteId": key.replace(" ", "-"),
+        "RouteKey": key,
+        "Target": f"integrations/{integration_id}",
+    }
+
+
+def _deployed(stages: tuple[str, ...] = ("$default", "dev")) -> DeployedApi:
+    api = {"ApiId": API_ID, "Name": "pets", "ProtocolType": "HTTP"}
+    routes = (
+        _route("GET /pets", "fn"),
+        _route("GET /pets/{id}", "fn"),
+        _route("ANY /backend/{proxy+}", "http"),
+        _route("$default", "fn"),
+    )
+    integrations = (
+        _integration("fn", "AWS_PROXY", FUNCTION_ARN),
+        _integration(
+            "http", "HTTP_PROXY", "http://backend.test/up/{proxy}", IntegrationMethod="ANY"
+        ),
+    )
+    return DeployedApi(
+        ACCOUNT,
+        REGION,
+        API_ID,
+        False,
+        tuple(
+            DeployedStage(
+                {"StageName": name, "StageVariables": {"color": "blue"} if name == "dev" else {}},
+                api,
+                routes,
+                integrations,
+                (),
+            )
+            for name in stages
+        ),
+    )
+
+
+@pytest_asyncio.fixture
+async def setup() -> AsyncIterator[tuple[httpx.AsyncClient, EchoFunction, HttpApiRegistry]]:
+    function = EchoFunction()
+    backend_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=backend))
+    registry = HttpApiRegistry(Compiler(function, backend_client))
+    registry.publish_api(_deployed())
+    endpoint = HttpApiEndpoint(registry, clock=lambda: 1_700_000_000.0)
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=endpoint), base_url="http://127.0.0.1:4566"
+    )
+    async with backend_client, client:
+        yield client, function, registry
+
+
+@pytest.mark.asyncio
+async def test_default_stage_routes_to_the_function_with_a_2_0_event(setup: Any) -> None:
+    client, function, _registry = setup
+    answer = await client.get(f"/_aws/execute-api/{API_ID}/pets/7?x=1&x=2")
+    assert answer.status_code == 200
+    assert answer.text == "ok"
+    assert answer.headers["x-route"] == "GET /pets/{id}"
+    assert len(answer.headers["apigw-requestid"]) == 16
+    event = function.events[-1]
+    assert event["version"] == "2.0"
+    assert event["rawPath"] == "/pets/7"
+    assert event["rawQueryString"] == "x=1&x=2"
+    assert event["queryStringParameters"] == {"x": "1,2"}
+    assert event["pathParameters"] == {"id": "7"}
+    assert "stageVariables" not in event
+    context = event["requestContext"]
+    assert context["stage"] == "$default"
+    assert context["routeKey"] == "GET /pets/{id}"
+    assert context["apiId"] == API_ID
+    assert context["accountId"] == ACCOUNT
+    assert context["requestId"] == answer.headers["apigw-requestid"]
+    assert context["timeEpoch"] == 1_700_000_000_000
+    assert function.calls[-1] == (ACCOUNT, REGION, "echo", "")
+
+
+@pytest.mark.asyncio
+async def test_a_named_stage_is_the_first_path_segment(setup: Any) -> None:
+    client, function, _registry = setup
+    answer = await client.get(f"/_aws/execute-api/{API_ID}/dev/pets")
+    assert answer.headers["x-route"] == "GET /pets"
+    event = function.events[-1]
+    assert event["rawPath"] == "/dev/pets"  # as AWS: the stage stays in the raw path
+    assert event["requestContext"]["stage"] == "dev"
+    assert event["stageVariables"] == {"color": "blue"}
+
+
+@pytest.mark.asyncio
+async def test_the_api_is_found_by_host_too(setup: Any) -> None:
+    client, function, _registry = setup
+    answer = await client.get("/pets", headers={"host": f"{API_ID}.execute-api.localhost:4566"})
+    assert answer.headers["x-route"] == "GET /pets"
+    assert function.events[-1]["requestContext"]["domainName"] == f"{API_ID}.execute-api.localhost"
+
+
+@pytest.mark.asyncio
+async def test_unmatched_requests_go_to_the_default_route(setup: Any) -> None:
+    client, _function, _registry = setup
+    answer = await client.post(f"/_aws/execute-api/{API_ID}/anything/else", content=b"{}")
+    assert answer.headers["x-route"] == "$default"
+
+
+@pytest.mark.asyncio
+async def test_unknown_apis_and_stages_are_not_found(setup: Any) -> None:
+    client, _function, registry = setup
+    answer = await client.get("/_aws/execute-api/zzzzzzzzzz/pets")
+    assert (answer.status_code, answer.json()) == (404, {"message": "Not Found"})
+    registry.publish_api(_deployed(stages=("dev",)))
+    answer = await client.get(f"/_aws/execute-api/{API_ID}/pets")
+    assert (answer.status_code, answer.json()) == (404, {"message": "Not Found"})
+    registry.withdraw_api(API_ID)
+    answer = await client.get(f"/_aws/execute-api/{API_ID}/dev/pets")
+    assert answer.status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_a_function_error_is_a_500(setup: Any) -> None:
+    client, _function, _registry = setup
+    answer = await client.get(f"/_aws/execute-api/{API_ID}/x/fail")
+    assert (answer.status_code, answer.json()) == (500, {"message": "Internal Server Error"})
+
+
+@pytest.mark.asyncio
+async def test_http_proxy_forwards_the_request(setup: Any) -> None:
+    client, _function, _registry = setup
+    answer = await client.put(
+        f"/_aws/execute-api/{API_ID}/backend/a/b?q=1", content=b"data", headers={"x-in": "1"}
+    )
+    assert answer.status_code == 201
+    seen = answer.json()
+    assert (seen["method"], seen["path"], seen["query"], seen["body"]) == (
+        "PUT",
+        "/up/a/b",
+        "q=1",
+        "data",
+    )
+    assert seen["headers"]["x-in"] == "1"
+    assert seen["headers"]["x-forwarded-for"]
+    assert answer.headers["set-cookie"] == "a=1"
+
+
+@pytest.mark.asyncio
+async def test_bodies_over_the_quota_are_refused() -> None:
+    function = EchoFunction()
+    async with httpx.AsyncClient() as unused:
+        registry = HttpApiRegistry(Compiler(function, unused))
+        registry.publish_api(_deployed())
+        endpoint = HttpApiEndpoint(registry, max_body=10)
+        transport = httpx.ASGITransport(app=endpoint)
+        async with httpx.AsyncClient(transport=transport, base_url="http://h") as client:
+            answer = await client.post(f"/_aws/execute-api/{API_ID}/pets", content=b"x" * 11)
+    assert (answer.status_code, answer.json()) == (413, {"message": "Request Entity Too Large"})
+    assert not function.events
+
+
+@pytest.mark.asyncio
+async def test_custom_domains_route_by_host_and_mapping_key(setup: Any) -> None:
+    client, function, registry = setup
+    registry.publish_domains(
+        [
+            ApiMapping("api.example.com", API_ID, "dev", ""),
+            ApiMapping("api.example.com", API_ID, "$default", "v1/shop"),
+        ]
+    )
+    answer = await client.get("/pets", headers={"host": "api.example.com"})
+    assert answer.headers["x-route"] == "GET /pets"
+    assert function.events[-1]["requestContext"]["stage"] == "dev"
+    answer = await client.get("/v1/shop/pets/3", headers={"host": "API.example.com:8080"})
+    assert answer.headers["x-route"] == "GET /pets/{id}"
+    assert function.events[-1]["requestContext"]["stage"] == "$default"
+    assert function.events[-1]["pathParameters"] == {"id": "3"}
