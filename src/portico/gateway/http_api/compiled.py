@@ -11,21 +11,35 @@ Compiling happens when the control plane publishes (deploy, stage change), never
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from portico.gateway.http_api.access_logs import AccessLogFormat
 from portico.gateway.http_api.authorization import Authorizer
+from portico.gateway.http_api.cors import CorsPolicy
 from portico.gateway.http_api.integrations import (
     DEFAULT_TIMEOUT_SECONDS,
     HttpProxy,
     Integration,
     Invoke,
     LambdaProxy,
+    event_v1,
+)
+from portico.gateway.http_api.mapping import (
+    InvalidParameterMapping,
+    RequestMapping,
+    ResponseMapping,
+    compile_request_parameters,
+    compile_response_parameters,
 )
 from portico.gateway.http_api.routes import RouteTable
 from portico.gateway.http_api.targets import lambda_target
+from portico.gateway.http_api.throttling import StageThrottle, TokenBucket, account_bucket
+from portico.gateway.http_api.v1_events import map_v1_result
 from portico.services.apigatewayv2.published import DeployedApi, DeployedStage, Document
 
 logger = logging.getLogger(__name__)
@@ -34,11 +48,27 @@ DEFAULT_STAGE = "$default"
 
 
 @dataclass(frozen=True)
+class CompiledIntegration:
+    call: Integration
+    request_mapping: RequestMapping | None = None
+    response_mapping: ResponseMapping | None = None
+
+
+@dataclass(frozen=True)
 class CompiledRoute:
     route_key: str
-    integration: Integration | None
+    integration: CompiledIntegration | None
     authorizer: Authorizer | None = None
     authorization_scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccessLog:
+    """Where a stage's access log lines go, and their format."""
+
+    group: str
+    stream: str
+    format: AccessLogFormat
 
 
 @dataclass(frozen=True)
@@ -48,7 +78,10 @@ class CompiledStage:
     region: str
     name: str
     routes: RouteTable[CompiledRoute]
+    throttle: StageThrottle
     stage_variables: dict[str, str] = field(default_factory=dict)
+    cors: CorsPolicy | None = None
+    access_log: AccessLog | None = None
 
 
 @dataclass(frozen=True)
@@ -73,9 +106,18 @@ class CompiledApi:
 class Compiler:
     """Builds CompiledApis; holds what the compiled parts call (invoke, an HTTP client)."""
 
-    def __init__(self, invoke: Invoke, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        invoke: Invoke,
+        client: httpx.AsyncClient,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._invoke = invoke
         self._client = client
+        self._monotonic = monotonic
+        # One bucket per account and Region, shared by every stage of every API in it.
+        self._accounts: dict[tuple[str, str], TokenBucket] = {}
 
     def api(self, deployed: DeployedApi) -> CompiledApi:
         stages = {
@@ -110,16 +152,36 @@ class Compiler:
                     ),
                 )
             )
+        account = self._accounts.get((api.account_id, api.region))
+        if account is None:
+            account = account_bucket(self._monotonic)
+            self._accounts[(api.account_id, api.region)] = account
+        name = str(deployed.stage["StageName"])
         return CompiledStage(
             api.api_id,
             api.account_id,
             api.region,
-            str(deployed.stage["StageName"]),
+            name,
             RouteTable(routes),
+            StageThrottle.compile(deployed.stage, account, self._monotonic),
             dict(deployed.stage.get("StageVariables") or {}),
+            CorsPolicy.compile(deployed.api.get("CorsConfiguration")),
+            _access_log(api.api_id, name, deployed.stage.get("AccessLogSettings")),
         )
 
-    def integration(self, api: DeployedApi, document: Document) -> Integration | None:
+    def integration(self, api: DeployedApi, document: Document) -> CompiledIntegration | None:
+        call = self._call(api, document)
+        if call is None:
+            return None
+        try:
+            request_mapping = compile_request_parameters(document.get("RequestParameters"))
+            response_mapping = compile_response_parameters(document.get("ResponseParameters"))
+        except InvalidParameterMapping as error:
+            logger.warning("api %s: %s", api.api_id, error)
+            return None
+        return CompiledIntegration(call, request_mapping, response_mapping)
+
+    def _call(self, api: DeployedApi, document: Document) -> Integration | None:
         kind = document.get("IntegrationType")
         uri = str(document.get("IntegrationUri") or "")
         timeout = _timeout(document)
@@ -128,12 +190,30 @@ class Compiler:
             if target is None:
                 logger.warning("api %s: integration uri %r names no function", api.api_id, uri)
                 return None
+            if str(document.get("PayloadFormatVersion")) == "1.0":
+                return LambdaProxy(
+                    target, self._invoke, build=event_v1, mapper=map_v1_result, timeout=timeout
+                )
             return LambdaProxy(target, self._invoke, timeout=timeout)
         if kind == "HTTP_PROXY":
             method = str(document.get("IntegrationMethod") or "ANY")
             return HttpProxy(uri, method, self._client, timeout=timeout)
         logger.warning("api %s: integration type %r is not served", api.api_id, kind)
         return None
+
+
+def _access_log(api_id: str, stage: str, settings: Document | None) -> AccessLog | None:
+    """The stage's access log, if it has one: `DestinationArn` names a log group
+    (`arn:aws:logs:{region}:{account}:log-group:{name}[:*]`)."""
+    if not settings or not settings.get("DestinationArn") or not settings.get("Format"):
+        return None
+    arn = str(settings["DestinationArn"])
+    parts = arn.split(":")
+    if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group":
+        logger.warning("api %s stage %s: %r names no log group", api_id, stage, arn)
+        return None
+    stream = f"{api_id}_{stage}"
+    return AccessLog(parts[6], stream, AccessLogFormat.compile(str(settings["Format"])))
 
 
 def _timeout(document: dict[str, Any]) -> float:

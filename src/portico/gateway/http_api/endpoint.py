@@ -18,13 +18,19 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from portico.gateway.http_api import responses
-from portico.gateway.http_api.compiled import CompiledStage
-from portico.gateway.http_api.integrations import IntegrationRequest
+from portico.gateway.http_api.access_logs import AccessRecord, ContextVariables
+from portico.gateway.http_api.authorization import Granted
+from portico.gateway.http_api.compiled import CompiledRoute, CompiledStage
+from portico.gateway.http_api.cors import request_origin
+from portico.gateway.http_api.integrations import IntegrationOutcome, IntegrationRequest
+from portico.gateway.http_api.mapping import MappableRequest, RequestMapping
+from portico.gateway.http_api.metrics import Metrics
 from portico.gateway.http_api.registry import HttpApiRegistry
+from portico.gateway.http_api.routes import Match
 from portico.gateway.http_events import EventContext, HttpRequest, HttpResult
 
 Scope = dict[str, Any]
@@ -46,15 +52,35 @@ class Addressed:
     domain_name: str
 
 
+AccessLogWriter = Callable[[str, str, str, str, int, str], None]
+"""(account id, region, log group, log stream, timestamp ms, line) -> queued for the group."""
+
+
+@dataclass(slots=True)
+class _Trace:
+    """What one request went through, for its access log line and its route's metrics."""
+
+    started: float
+    where: Addressed | None = None
+    route_key: str | None = None
+    integration: IntegrationOutcome | None = None
+    granted: Granted | None = None
+    error: str | None = None
+
+
 class HttpApiEndpoint:
     def __init__(
         self,
         registry: HttpApiRegistry,
         *,
+        metrics: Metrics | None = None,
+        access_log: AccessLogWriter | None = None,
         clock: Callable[[], float] = time.time,
         max_body: int = MAX_BODY_BYTES,
     ) -> None:
         self._registry = registry
+        self.metrics = metrics or Metrics()
+        self._access_log = access_log
         self._clock = clock
         self._max_body = max_body
 
@@ -70,7 +96,8 @@ class HttpApiEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = _request_id()
-        result = await self._answer(scope, receive, request_id)
+        trace = _Trace(self._clock())
+        result = await self._answer(scope, receive, request_id, trace)
         headers = [
             (name.encode("latin-1"), value.encode("latin-1"))
             for name, value in result.header_list()
@@ -79,38 +106,154 @@ class HttpApiEndpoint:
         headers.append((b"apigw-requestid", request_id.encode()))
         await send({"type": "http.response.start", "status": result.status, "headers": headers})
         await send({"type": "http.response.body", "body": result.body})
+        if trace.where is not None:
+            self._account(scope, request_id, trace, result)
 
-    async def _answer(self, scope: Scope, receive: Receive, request_id: str) -> HttpResult:
-        where = self._locate(scope)
+    async def _answer(
+        self, scope: Scope, receive: Receive, request_id: str, trace: _Trace
+    ) -> HttpResult:
+        where = trace.where = self._locate(scope)
         if where is None:
             return responses.NOT_FOUND
+        stage = where.stage
         body = await _read_body(receive, self._max_body)
         if body is None:
+            trace.error = "Request Entity Too Large"
             return responses.TOO_LARGE
-        stage = where.stage
         method = scope["method"]
-        found = stage.routes.match(method, where.route_path)
+        if stage.cors is not None:
+            headers = _headers(scope)
+            origin = request_origin(headers)
+            if method == "OPTIONS":
+                preflight = stage.cors.preflight(method, headers)
+                if preflight is not None:
+                    return preflight
+            result = await self._route(scope, where, body, request_id, trace)
+            return stage.cors.decorate(result, origin)
+        return await self._route(scope, where, body, request_id, trace)
+
+    async def _route(
+        self, scope: Scope, where: Addressed, body: bytes, request_id: str, trace: _Trace
+    ) -> HttpResult:
+        stage = where.stage
+        found = stage.routes.match(scope["method"], where.route_path)
         if found is None:
+            trace.error = "Not Found"
             return responses.NOT_FOUND
+        trace.route_key = found.route_key
+        if not stage.throttle.admit(found.route_key):
+            trace.error = "Too Many Requests"
+            return responses.TOO_MANY_REQUESTS
         route = found.target
-        if route.integration is None:
+        integration = route.integration
+        if integration is None:
+            trace.error = "Internal Server Error"
             return responses.INTERNAL_SERVER_ERROR
         request = _http_request(scope, where.raw_path, body)
         context = EventContext(
             api_id=stage.api_id,
             domain_name=where.domain_name,
             request_id=request_id,
-            time_epoch_ms=int(self._clock() * 1000),
+            time_epoch_ms=int(trace.started * 1000),
             account_id=stage.account_id,
             route_key=found.route_key,
             stage=stage.name,
             path_parameters=found.path_parameters,
             stage_variables=stage.stage_variables,
         )
-        outcome = await route.integration.call(
+        if integration.request_mapping is not None:
+            request = self._mapped(integration.request_mapping, request, where, found, context)
+        outcome = trace.integration = await integration.call.call(
             IntegrationRequest(request, context, found.resource_path)
         )
+        if integration.response_mapping is not None:
+            variables = ContextVariables(self._record(scope, request_id, trace, outcome.result))
+            return integration.response_mapping.apply(
+                outcome.result, variables, stage.stage_variables
+            )
         return outcome.result
+
+    def _mapped(
+        self,
+        mapping: RequestMapping,
+        request: HttpRequest,
+        where: Addressed,
+        found: Match[CompiledRoute],
+        context: EventContext,
+    ) -> HttpRequest:
+        """`request` after its integration's request parameters (headers, query, path)."""
+        mappable = MappableRequest.of(request, where.route_path, found.path_parameters)
+        variables = _event_variables(context, request)
+        changed = mapping.apply(mappable, variables, where.stage.stage_variables)
+        raw_path = request.raw_path
+        if changed.path != mappable.path:
+            raw_path = changed.path
+        return replace(
+            request,
+            raw_path=raw_path,
+            raw_query=changed.raw_query(),
+            headers=list(changed.headers),
+        )
+
+    def _account(self, scope: Scope, request_id: str, trace: _Trace, result: HttpResult) -> None:
+        """The request's metrics and access log line, once it is answered."""
+        where = trace.where
+        if where is None:
+            return
+        stage = where.stage
+        latency = (self._clock() - trace.started) * 1000
+        outcome = trace.integration
+        self.metrics.record(
+            (stage.api_id, stage.name, trace.route_key or "-"),
+            result.status,
+            latency,
+            None if outcome is None else outcome.latency_ms,
+            len(result.body),
+        )
+        log = stage.access_log
+        if log is not None and self._access_log is not None:
+            line = log.format.render(self._record(scope, request_id, trace, result))
+            self._access_log(
+                stage.account_id,
+                stage.region,
+                log.group,
+                log.stream,
+                int(trace.started * 1000),
+                line,
+            )
+
+    def _record(
+        self, scope: Scope, request_id: str, trace: _Trace, result: HttpResult
+    ) -> AccessRecord:
+        where = trace.where
+        if where is None:
+            raise ValueError("a request is recorded only once it is addressed")
+        stage = where.stage
+        outcome = trace.integration
+        client = scope.get("client") or ("", 0)
+        return AccessRecord(
+            request_id=request_id,
+            api_id=stage.api_id,
+            account_id=stage.account_id,
+            stage=stage.name,
+            domain_name=where.domain_name,
+            http_method=scope["method"],
+            path=where.raw_path,
+            protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+            route_key=trace.route_key,
+            status=result.status,
+            request_time_epoch_ms=int(trace.started * 1000),
+            response_length=len(result.body),
+            response_latency_ms=int((self._clock() - trace.started) * 1000),
+            source_ip=str(client[0]),
+            user_agent=_header(scope, b"user-agent"),
+            integration_status=None if outcome is None else outcome.status,
+            integration_service_status=None if outcome is None else 200,
+            integration_latency_ms=None if outcome is None else outcome.latency_ms,
+            integration_error=(outcome.error or None) if outcome is not None else None,
+            error_message=trace.error,
+            authorizer_principal_id=trace.granted.principal_id if trace.granted else None,
+        )
 
     def _locate(self, scope: Scope) -> Addressed | None:
         raw_path = _raw_path(scope)
@@ -150,6 +293,24 @@ class HttpApiEndpoint:
         return None
 
 
+def _event_variables(context: EventContext, request: HttpRequest) -> dict[str, str]:
+    """`$context.*` values a request mapping may read."""
+    return {
+        "apiId": context.api_id,
+        "accountId": context.account_id,
+        "domainName": context.domain_name,
+        "domainPrefix": context.domain_name.split(".", 1)[0],
+        "httpMethod": request.method,
+        "identity.sourceIp": request.source_ip,
+        "path": request.raw_path,
+        "protocol": request.protocol,
+        "requestId": context.request_id,
+        "requestTimeEpoch": str(context.time_epoch_ms),
+        "routeKey": context.route_key,
+        "stage": context.stage,
+    }
+
+
 def _request_id() -> str:
     """An id shaped like API Gateway's (`JTHoQgr2PHcEJnA=`)."""
     return base64.b64encode(os.urandom(11)).decode()
@@ -160,6 +321,20 @@ def _host(scope: Scope) -> str:
         if name == b"host":
             return bytes(value).decode("latin-1").lower()
     return ""
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _headers(scope: Scope) -> list[tuple[str, str]]:
+    return [
+        (bytes(name).decode("latin-1"), bytes(value).decode("latin-1"))
+        for name, value in scope["headers"]
+    ]
 
 
 def _raw_path(scope: Scope) -> str:
@@ -189,10 +364,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 def _http_request(scope: Scope, raw_path: str, body: bytes) -> HttpRequest:
     client = scope.get("client") or ("", 0)
     server = scope.get("server") or ("", 0)
-    headers = [
-        (bytes(name).decode("latin-1"), bytes(value).decode("latin-1"))
-        for name, value in scope["headers"]
-    ]
+    headers = _headers(scope)
     present = {name for name, _value in headers}
     source_ip = str(client[0])
     forwarded = (

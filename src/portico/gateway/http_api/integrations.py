@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -23,6 +23,7 @@ import httpx
 from portico.errors import AwsError
 from portico.gateway.http_api import responses
 from portico.gateway.http_api.targets import LambdaTarget
+from portico.gateway.http_api.v1_events import V1Context, build_v1_event, resource_path
 from portico.gateway.http_events import (
     EventContext,
     HttpRequest,
@@ -61,7 +62,6 @@ class IntegrationRequest:
     context: EventContext  # route key, stage, path parameters, stage variables, authorizer
     resource_path: str  # the route's path ("/pets/{id}") or "$default"
     authorizer_v1: dict[str, Any] | None = None
-    extras: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,26 @@ ResultMapper = Callable[[bytes, bool], HttpResult]
 
 def event_v2(request: IntegrationRequest) -> dict[str, Any]:
     return build_event(request.request, request.context)
+
+
+def event_v1(request: IntegrationRequest) -> dict[str, Any]:
+    context = request.context
+    return build_v1_event(
+        request.request,
+        V1Context(
+            api_id=context.api_id,
+            stage=context.stage,
+            request_id=context.request_id,
+            time_epoch_ms=context.time_epoch_ms,
+            domain_name=context.domain_name,
+            account_id=context.account_id,
+            resource_path=resource_path(context.route_key, request.request.raw_path),
+            path_parameters=context.path_parameters or {},
+            stage_variables=context.stage_variables or {},
+            authorizer=request.authorizer_v1,
+            caller=context.caller,
+        ),
+    )
 
 
 def result_v2(payload: bytes, failed: bool) -> HttpResult:
