@@ -2,6 +2,7 @@
 
 Portico (ASGI)
   /_portico/health  -> readiness
+  /_portico/code/   -> CodeDownloads (GetFunction's Code.Location) -> blobs
   everything else   -> AwsEndpoint -> AwsHandler -> service providers -> Runtime
 """
 
@@ -19,6 +20,7 @@ from portico.aws.asgi import AwsEndpoint, Receive, Scope, Send
 from portico.aws.catalog import Service, ServiceCatalog
 from portico.aws.handler import AwsHandler, Caller, ServiceProvider
 from portico.aws.messages import AwsRequest
+from portico.code_downloads import CodeDownloads
 from portico.credentials import (
     CredentialChain,
     SessionIssuer,
@@ -33,7 +35,7 @@ from portico.services.lambda_.provider import LambdaProvider
 from portico.services.logs.sink import StoreLogSink
 from portico.services.registry import PROVIDERS, Background
 from portico.settings import Settings
-from portico.store import FileBlobStore, SystemClock
+from portico.store import Clock, FileBlobStore, SystemClock
 from portico.store.sqlite.database import open_database
 from portico.store.sqlite.queue import SqliteQueue
 
@@ -50,12 +52,12 @@ MAX_REQUEST_BYTES = SYNC_REQUEST_LIMIT_BYTES + 64 * 1024
 class Portico:
     """The whole server as one ASGI application."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         # Absolute, so that environments (which change directory) find their code.
         settings = dataclasses.replace(settings, data_dir=settings.data_dir.resolve())
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.clock = SystemClock()
+        self.clock = clock or SystemClock()
         self.database = open_database(settings.data_dir, clock=self.clock)
         self.admin_key = load_or_create(
             settings.data_dir, settings.access_key_id, settings.secret_access_key
@@ -78,10 +80,11 @@ class Portico:
             environment_hook=self.function_environment,
         )
         catalog = ServiceCatalog(SERVICES)
+        blobs = FileBlobStore(settings.data_dir / "blobs")
         context = ServiceContext(
             settings=settings,
             database=self.database,
-            blobs=FileBlobStore(settings.data_dir / "blobs"),
+            blobs=blobs,
             queue=SqliteQueue(self.database),
             runtime=self.runtime,
             clock=self.clock,
@@ -109,6 +112,7 @@ class Portico:
             lambda_provider.invoke_url,
             sigv4_authenticator(self.credentials, settings.account_id),
         )
+        self._code_downloads = CodeDownloads(lambda_provider.downloads, blobs)
         self.ready = False
 
     def authenticate(self, request: AwsRequest, service: Service) -> Caller:
@@ -144,6 +148,8 @@ class Portico:
             await self._health(send)
         elif scope["type"] == "http" and FunctionUrlEndpoint.matches(scope):
             await self._function_urls(scope, receive, send)
+        elif CodeDownloads.matches(scope):
+            await self._code_downloads(scope, receive, send)
         elif scope["type"] == "http":
             await self._aws(scope, receive, send)
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from portico.aws.sigv4 import ExpiredCredentials
+
 PROFILE = "portico"
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 
@@ -93,11 +95,20 @@ class SessionKey:
 
 class SessionIssuer:
     """Issues and checks session keys, kept in memory: they die with the server, as do the
-    execution environments that hold them."""
+    execution environments that hold them.
 
-    def __init__(self, clock: Callable[[], float] = time.time, lifetime: float = 12 * 3600) -> None:
+    A key past its `lifetime` is refused as expired (`ExpiredCredentials`), not as unknown,
+    for `remembered` seconds more; then it is forgotten."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        lifetime: float = 12 * 3600,
+        remembered: float = 12 * 3600,
+    ) -> None:
         self._clock = clock
         self._lifetime = lifetime
+        self._remembered = remembered
         self._keys: dict[str, SessionKey] = {}
 
     def issue(self, principal: str) -> SessionKey:
@@ -112,25 +123,23 @@ class SessionIssuer:
         self._keys[key.access_key_id] = key
         return key
 
-    def _valid(self, access_key_id: str, session_token: str | None) -> SessionKey | None:
+    def secret_for(self, access_key_id: str, session_token: str | None) -> str | None:
         key = self._keys.get(access_key_id)
-        if key is None or session_token is None or key.expires_at <= self._clock():
+        if key is None or session_token is None:
             return None
         if not hmac.compare_digest(key.session_token, session_token):
             return None
-        return key
-
-    def secret_for(self, access_key_id: str, session_token: str | None) -> str | None:
-        key = self._valid(access_key_id, session_token)
-        return None if key is None else key.secret_access_key
+        if key.expires_at <= self._clock():
+            raise ExpiredCredentials(access_key_id)
+        return key.secret_access_key
 
     def principal_for(self, access_key_id: str) -> str | None:
         key = self._keys.get(access_key_id)
         return None if key is None else key.principal
 
     def _forget_expired(self) -> None:
-        now = self._clock()
-        for access_key_id in [k for k, key in self._keys.items() if key.expires_at <= now]:
+        horizon = self._clock() - self._remembered
+        for access_key_id in [k for k, key in self._keys.items() if key.expires_at <= horizon]:
             del self._keys[access_key_id]
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Server, error_of
+from tests.e2e.conftest import Server, error_of, start_server, stop_server
 from tests.e2e.lambda_config import (
     arn,
     metadata_status,
@@ -285,3 +286,40 @@ def test_delete_of_a_missing_provisioned_config_succeeds(server: Server) -> None
     with_versions(client, count=1)
     deleted = client.delete_provisioned_concurrency_config(FunctionName="echo", Qualifier="1")
     assert metadata_status(deleted) == 204
+
+
+INITIALIZATION = """
+import os
+def handler(event, context):
+    return {"init": os.environ["AWS_LAMBDA_INITIALIZATION_TYPE"], "pid": os.getpid()}
+"""
+
+
+def test_provisioned_concurrency_is_restored_after_a_restart(tmp_path: Path) -> None:
+    data, log = tmp_path / "data", tmp_path / "server.log"
+    first = start_server(data, log)
+    try:
+        client = first.client("lambda")
+        create(client, name="warm", source=INITIALIZATION, Publish=True)
+        client.put_provisioned_concurrency_config(
+            FunctionName="warm", Qualifier="1", ProvisionedConcurrentExecutions=2
+        )
+        assert wait_for_provisioning(client, "warm", "1")["Status"] == "READY"
+        _, before = invoke(client, "warm", Qualifier="1")
+        assert before["init"] == "provisioned-concurrency"
+        first.process.terminate()
+        assert first.process.wait(20) == 0
+    finally:
+        stop_server(first.process)
+
+    second = start_server(data, log)
+    try:
+        client = second.client("lambda")
+        restored = wait_for_provisioning(client, "warm", "1")
+        assert restored["Status"] == "READY"
+        assert restored["AvailableProvisionedConcurrentExecutions"] == 2
+        _, after = invoke(client, "warm", Qualifier="1")
+        assert after["init"] == "provisioned-concurrency"
+        assert after["pid"] != before["pid"]
+    finally:
+        stop_server(second.process)

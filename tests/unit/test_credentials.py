@@ -3,7 +3,17 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from portico.credentials import StaticCredentials, load_or_create
+import pytest
+
+from portico.aws.sigv4 import ExpiredCredentials
+from portico.credentials import (
+    AccessKey,
+    CredentialChain,
+    SessionIssuer,
+    StaticCredentials,
+    load_or_create,
+)
+from portico.store import ManualClock
 
 
 def test_generated_once_saved_private_and_reused(tmp_path: Path) -> None:
@@ -24,3 +34,25 @@ def test_explicit_keys_win(tmp_path: Path) -> None:
     store = StaticCredentials(key)
     assert store.secret_for("AKIAEXPLICIT", None) == "s3cret"
     assert store.secret_for("AKIAOTHER", None) is None
+
+
+def test_a_session_key_is_refused_as_expired_then_forgotten() -> None:
+    clock = ManualClock(1_000.0)
+    issuer = SessionIssuer(clock.now, lifetime=100, remembered=50)
+    key = issuer.issue("arn:aws:lambda:eu-west-1:000000000000:function:fn")
+    assert issuer.secret_for(key.access_key_id, key.session_token) == key.secret_access_key
+    assert issuer.secret_for(key.access_key_id, "another-token") is None
+    assert issuer.secret_for(key.access_key_id, None) is None
+
+    clock.advance(100)
+    with pytest.raises(ExpiredCredentials):
+        issuer.secret_for(key.access_key_id, key.session_token)
+    assert issuer.secret_for(key.access_key_id, "another-token") is None
+    chain = CredentialChain(StaticCredentials(AccessKey("AKIAADMIN", "s3cret")), issuer)
+    with pytest.raises(ExpiredCredentials):
+        chain.secret_for(key.access_key_id, key.session_token)
+
+    clock.advance(50)
+    issuer.issue("arn:aws:lambda:eu-west-1:000000000000:function:other")  # sweeps
+    assert issuer.secret_for(key.access_key_id, key.session_token) is None
+    assert issuer.principal_for(key.access_key_id) is None

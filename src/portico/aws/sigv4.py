@@ -10,6 +10,7 @@ several faults gets the same error as from AWS):
       -> 'host' signed, algorithm, credential    signature error / IncompleteSignature
       -> credential scope (date, terminator, and region/service when asked)
       -> access key known                        UnrecognizedClient / InvalidClientTokenId
+      -> its session (if any) not expired        ExpiredToken(Exception)
       -> canonical request -> string to sign -> HMAC chain, compared in constant time
       -> x-amz-content-sha256 matches the body   XAmzContentSHA256Mismatch
 
@@ -21,7 +22,7 @@ and the payload hash from `x-amz-content-sha256` when sent, else sha256(body).
 
 Error codes differ by protocol (a `Dialect`), as AWS's do: Lambda and the other rest-json
 services answer `InvalidSignatureException` (403), JSON-1.x services the same codes with
-status 400, query services `SignatureDoesNotMatch`, `InvalidClientTokenId`, ...
+status 400, query services `SignatureDoesNotMatch`, `InvalidClientTokenId`, `ExpiredToken`, ...
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ _MISMATCH_MESSAGE = (
     "Consult the service documentation for details."
 )
 _UNKNOWN_KEY_MESSAGE = "The security token included in the request is invalid."
+_EXPIRED_KEY_MESSAGE = "The security token included in the request is expired"
 
 
 # -- what goes in, what comes out ---------------------------------------------------------
@@ -120,8 +122,13 @@ class Identity:
 
 class CredentialStore(Protocol):
     def secret_for(self, access_key_id: str, session_token: str | None) -> str | None:
-        """The secret access key, or None if the key (or its session token) is not valid."""
+        """The secret access key, or None if the key (or its session token) is not valid;
+        raises `ExpiredCredentials` for a session that was valid and has expired."""
         ...
+
+
+class ExpiredCredentials(Exception):
+    """A credential store's answer for session credentials whose time is up."""
 
 
 # -- errors, one class per AWS code -------------------------------------------------------
@@ -177,6 +184,16 @@ class SignatureDoesNotMatch(AuthenticationError):
     status_code: ClassVar[int] = 403
 
 
+class ExpiredTokenException(AuthenticationError):
+    code: ClassVar[str] = "ExpiredTokenException"
+    status_code: ClassVar[int] = 403
+
+
+class ExpiredToken(AuthenticationError):
+    code: ClassVar[str] = "ExpiredToken"
+    status_code: ClassVar[int] = 403
+
+
 class XAmzContentSHA256Mismatch(AuthenticationError):
     code: ClassVar[str] = "XAmzContentSHA256Mismatch"
     status_code: ClassVar[int] = 400
@@ -200,7 +217,11 @@ class _JsonInvalidSignatureException(InvalidSignatureException):
     status_code: ClassVar[int] = 400
 
 
-_Fault = Literal["missing", "incomplete", "unrecognized", "mismatch"]
+class _JsonExpiredTokenException(ExpiredTokenException):
+    status_code: ClassVar[int] = 400
+
+
+_Fault = Literal["missing", "incomplete", "unrecognized", "expired", "mismatch"]
 
 
 _DIALECTS: dict[Dialect, dict[_Fault, type[AuthenticationError]]] = {
@@ -208,18 +229,21 @@ _DIALECTS: dict[Dialect, dict[_Fault, type[AuthenticationError]]] = {
         "missing": MissingAuthenticationTokenException,
         "incomplete": IncompleteSignatureException,
         "unrecognized": UnrecognizedClientException,
+        "expired": ExpiredTokenException,
         "mismatch": InvalidSignatureException,
     },
     "json": {
         "missing": _JsonMissingAuthenticationTokenException,
         "incomplete": _JsonIncompleteSignatureException,
         "unrecognized": _JsonUnrecognizedClientException,
+        "expired": _JsonExpiredTokenException,
         "mismatch": _JsonInvalidSignatureException,
     },
     "query": {
         "missing": MissingAuthenticationToken,
         "incomplete": IncompleteSignature,
         "unrecognized": InvalidClientTokenId,
+        "expired": ExpiredToken,
         "mismatch": SignatureDoesNotMatch,
     },
 }
@@ -336,7 +360,10 @@ def _verify(
         )
     stamp = signed_at.strftime(_BASIC_FORMAT)
     access_key_id, scope = _check_scope(claim.credential, stamp, region, service)
-    secret = credentials.secret_for(access_key_id, claim.session_token)
+    try:
+        secret = credentials.secret_for(access_key_id, claim.session_token)
+    except ExpiredCredentials:
+        raise _Rejected("expired", _EXPIRED_KEY_MESSAGE) from None
     if secret is None:
         raise _Rejected("unrecognized", _UNKNOWN_KEY_MESSAGE)
 

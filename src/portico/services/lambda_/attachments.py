@@ -9,6 +9,12 @@ lambda.provisioned-concurrency  / <fn>:<qualifier>   -> ProvisionedConfig  (a ve
 They go with what they hang off, inside the caller's transaction: `delete_attachments` with the
 function, `delete_version_attachments` with one published version, `delete_alias_attachments`
 with an alias.
+
+One index spans accounts and regions, so that provisioned concurrency is found again at
+start-up (concurrency.py adds entries, and drops those whose function has no config left):
+
+scope  = "lambda"
+lambda.provisioned-function     / <account>:<region>:<fn>  -> ProvisionedFunction
 """
 
 from __future__ import annotations
@@ -151,6 +157,37 @@ POLICIES = RecordKind("lambda.policy", Policy.to_json, Policy.from_json)
 PROVISIONED = RecordKind(
     "lambda.provisioned-concurrency", ProvisionedConfig.to_json, ProvisionedConfig.from_json
 )
+
+
+@dataclass(frozen=True)
+class ProvisionedFunction:
+    """An index entry: this function (in this account and region) has been given provisioned
+    concurrency, so it is to be restored at start-up."""
+
+    account_id: str
+    region: str
+    function_name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.account_id}:{self.region}:{self.function_name}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account_id": self.account_id,
+            "region": self.region,
+            "function_name": self.function_name,
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> ProvisionedFunction:
+        return cls(value["account_id"], value["region"], value["function_name"])
+
+
+PROVISIONED_FUNCTIONS = RecordKind(
+    "lambda.provisioned-function", ProvisionedFunction.to_json, ProvisionedFunction.from_json
+)
+PROVISIONED_INDEX_SCOPE = "lambda"  # not an "<account>:<region>" scope: the index spans them all
 
 
 def delete_attachments(records: RecordStore, scope: str, function_name: str) -> None:

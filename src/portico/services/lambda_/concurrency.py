@@ -13,6 +13,11 @@ Provisioned concurrency is asked of the runtime through `apply`, one call per fu
 answers IN_PROGRESS at once, and the config turns READY once `apply` reports the environments
 up (FAILED, with Lambda's StatusReason, when fewer came up). Aliases count for the version they
 point at; `function_changed` re-applies after an alias moved or a function or version went.
+
+Environments die with the server, configs do not: every function given a config is noted in an
+index (one record per function, across accounts and regions), and `restore` applies them all
+again at start-up, each IN_PROGRESS until its environments are up again. Index entries whose
+function has no config left are dropped then.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import asyncio
 import dataclasses
 import datetime
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -30,10 +36,14 @@ from portico.errors import AwsError
 from portico.services.lambda_.attachments import (
     ALIASES,
     FAILED,
+    IN_PROGRESS,
     PROVISIONED,
+    PROVISIONED_FUNCTIONS,
+    PROVISIONED_INDEX_SCOPE,
     READY,
     Alias,
     ProvisionedConfig,
+    ProvisionedFunction,
     attachment_key,
 )
 from portico.services.lambda_.constraints import (
@@ -58,7 +68,7 @@ from portico.services.lambda_.references import (
     scope_for,
     version_key,
 )
-from portico.services.lambda_.repository import FUNCTIONS, VERSIONS
+from portico.services.lambda_.repository import FUNCTIONS, VERSIONS, scope_of
 from portico.store import Clock, Database, RecordStore
 
 logger = logging.getLogger(__name__)
@@ -227,6 +237,8 @@ class Concurrency:
                 _check_provisioned_conflicts(records, scope, target)
                 config = ProvisionedConfig(name, qualifier, wanted, self._now())
                 PROVISIONED.put(records, scope, attachment_key(name, qualifier), config)
+                entry = ProvisionedFunction(context.account_id, context.region, name)
+                PROVISIONED_FUNCTIONS.put(records, PROVISIONED_INDEX_SCOPE, entry.key, entry)
                 return config
 
         config = await asyncio.to_thread(put)
@@ -372,6 +384,35 @@ class Concurrency:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
+    async def restore(self) -> None:
+        """Apply every stored config again (at start-up: the environments of the last run are
+        gone), in the background; each config is IN_PROGRESS until they are up."""
+        for entry in await asyncio.to_thread(self._restorable):
+            await self.function_changed(_restoring(entry), entry.function_name)
+
+    def _restorable(self) -> list[ProvisionedFunction]:
+        restorable = []
+        with self._database.transaction() as tx:
+            records = tx.records
+            for item in PROVISIONED_FUNCTIONS.list(records, PROVISIONED_INDEX_SCOPE):
+                entry = item.value
+                scope = scope_of(entry.account_id, entry.region)
+                configs = PROVISIONED.list(records, scope, prefix=f"{entry.function_name}:")
+                if not configs:
+                    PROVISIONED_FUNCTIONS.delete(records, PROVISIONED_INDEX_SCOPE, item.name)
+                    continue
+                for config in configs:
+                    pending = dataclasses.replace(
+                        config.value,
+                        status=IN_PROGRESS,
+                        status_reason=None,
+                        allocated=0,
+                        available=0,
+                    )
+                    PROVISIONED.put(records, scope, config.name, pending)
+                restorable.append(entry)
+        return restorable
+
     async def settle(self) -> None:
         """Wait until every re-application under way has finished (tests, shutdown)."""
         while self._pending:
@@ -453,6 +494,17 @@ class Concurrency:
                     available=seen.requested if ready else 0,
                 )
                 PROVISIONED.put(tx.records, scope, key, outcome)
+
+
+def _restoring(entry: ProvisionedFunction) -> RequestContext:
+    return RequestContext(
+        request_id=str(uuid.uuid4()),
+        service="lambda",
+        operation="PutProvisionedConcurrencyConfig",
+        region=entry.region,
+        account_id=entry.account_id,
+        caller=None,
+    )
 
 
 def _provisioned_target(params: Params) -> tuple[str, str]:

@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,9 +131,10 @@ class Layers:
 
 
 class LayerOperations:
-    def __init__(self, layers: Layers, code: CodeStore) -> None:
+    def __init__(self, layers: Layers, code: CodeStore, locate: Callable[[Code], str]) -> None:
         self._layers = layers
         self._code = code
+        self._locate = locate  # a download link for a layer's zip (Content.Location)
 
     def operations(self) -> dict[str, Operation]:
         return {
@@ -170,7 +171,11 @@ class LayerOperations:
     def _full(self, layer: LayerVersion, region: str, account: str) -> dict[str, Any]:
         return {
             **layer.describe(region, account),
-            "Content": {"CodeSha256": layer.code.sha256, "CodeSize": layer.code.size},
+            "Content": {
+                "Location": self._locate(layer.code),
+                "CodeSha256": layer.code.sha256,
+                "CodeSize": layer.code.size,
+            },
         }
 
     async def _find(

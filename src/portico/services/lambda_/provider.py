@@ -20,6 +20,7 @@ from portico.services.lambda_ import validation
 from portico.services.lambda_.aliases import Aliases
 from portico.services.lambda_.code import CodeStore
 from portico.services.lambda_.concurrency import Concurrency
+from portico.services.lambda_.downloads import KEY_FILENAME, DownloadLinks
 from portico.services.lambda_.errors import (
     InvalidParameterValueException,
     InvalidRequestContentException,
@@ -30,7 +31,7 @@ from portico.services.lambda_.errors import (
 from portico.services.lambda_.event_config import EventInvokeConfig, EventInvokeConfigs
 from portico.services.lambda_.events import AsyncEvent, AsyncInvoker, EventPolicy
 from portico.services.lambda_.layers import LayerOperations, Layers
-from portico.services.lambda_.models import LATEST, FunctionRecord, FunctionVersion, Layer
+from portico.services.lambda_.models import LATEST, Code, FunctionRecord, FunctionVersion, Layer
 from portico.services.lambda_.names import function_arn, parse_function
 from portico.services.lambda_.policy import Policies
 from portico.services.lambda_.repository import FunctionExists, Functions, scope_of
@@ -68,6 +69,7 @@ class LambdaProvider:
         self._tags = Tags(context.database)
         self._resolver = Resolver(self._functions, self._code, self._aliases)
         self._endpoint_url: Callable[[], str] = lambda: f"http://127.0.0.1:{context.settings.port}"
+        self.downloads = DownloadLinks(context.settings.data_dir / KEY_FILENAME, context.clock.now)
         self.urls = FunctionUrls(context.database, lambda: self._endpoint_url(), context.clock.now)
         self._async = AsyncInvoker(
             context.queue,
@@ -80,6 +82,7 @@ class LambdaProvider:
 
     async def start(self) -> None:
         self._async.start()
+        await self._concurrency.restore()
 
     async def close(self) -> None:
         await self._async.close()
@@ -125,7 +128,7 @@ class LambdaProvider:
             **self._policies.operations(),
             **self._tags.operations(),
             **self.urls.operations(),
-            **LayerOperations(self._layers, self._code).operations(),
+            **LayerOperations(self._layers, self._code, self._code_location).operations(),
         }
 
     # -- create, read, update, delete ------------------------------------------------------
@@ -222,7 +225,7 @@ class LambdaProvider:
             "Configuration": _as_named(
                 version.configuration(context.region, context.account_id), context, params
             ),
-            "Code": {"RepositoryType": "S3"},
+            "Code": {"RepositoryType": "S3", "Location": self._code_location(version.code)},
         }
         if record.tags:
             result["Tags"] = dict(record.tags)
@@ -418,6 +421,10 @@ class LambdaProvider:
         scope = scope_of(context.account_id, context.region)
         await asyncio.to_thread(self.urls.forget, scope, ref.name, params["Name"])
         return result
+
+    def _code_location(self, code: Code) -> str:
+        """Where the zip can be downloaded, for ten minutes (GetFunction's Code.Location)."""
+        return self.downloads.link(self._endpoint_url(), code.digest)
 
     def serve_urls_at(self, endpoint_url: Callable[[], str]) -> None:
         """Where the server listens: the host and port every FunctionUrl names."""

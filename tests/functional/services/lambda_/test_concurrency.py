@@ -9,6 +9,11 @@ import pytest
 
 from portico.aws.handler import RequestContext
 from portico.services.lambda_.aliases import Aliases
+from portico.services.lambda_.attachments import (
+    PROVISIONED,
+    PROVISIONED_FUNCTIONS,
+    PROVISIONED_INDEX_SCOPE,
+)
 from portico.services.lambda_.concurrency import Concurrency
 from portico.services.lambda_.models import FunctionRecord, FunctionVersion
 from portico.services.lambda_.references import version_key
@@ -545,3 +550,49 @@ async def test_version_keys_match_the_repository(
     with database.snapshot() as tx:
         found = VERSIONS.get(tx.records, SCOPE, version_key("fn", "12"))
     assert found is not None and found.value == make_function.version("fn", 12)
+
+
+async def test_restore_applies_every_stored_config_again(
+    database: Database,
+    clock: ManualClock,
+    context: RequestContext,
+    fn: str,
+    make_function: FunctionMaker,
+    runtime: RecordingRuntime,
+) -> None:
+    make_function("gone", versions=1)
+    before = Concurrency(database, clock, runtime)
+    await before.put_provisioned_concurrency_config(context, provision("1", 2))
+    await before.put_provisioned_concurrency_config(context, provision("1", 1, name="gone"))
+    await before.settle()
+    make_function.functions.delete(SCOPE, "gone")
+
+    # A new server over the same data: its runtime has no environments yet.
+    restarted = RecordingRuntime()
+    after = Concurrency(database, clock, restarted)
+    await after.restore()
+    assert stored(database, "fn", "1") == ("IN_PROGRESS", 0)  # before the runtime is asked
+    await after.settle()
+    assert restarted.calls == [("fn", "1", 2)]
+    assert stored(database, "fn", "1") == ("READY", 2)
+
+    # The deleted function's index entry was dropped: nothing left to restore for it.
+    again = RecordingRuntime()
+    third = Concurrency(database, clock, again)
+    await third.restore()
+    await third.settle()
+    assert again.calls == [("fn", "1", 2)]
+    with database.snapshot() as tx:
+        indexed = [
+            item.value.function_name
+            for item in PROVISIONED_FUNCTIONS.list(tx.records, PROVISIONED_INDEX_SCOPE)
+        ]
+    assert indexed == ["fn"]
+
+
+def stored(database: Database, name: str, qualifier: str) -> tuple[str, int]:
+    """A config's status and available count, read straight from the store."""
+    with database.snapshot() as tx:
+        found = PROVISIONED.get(tx.records, SCOPE, f"{name}:{qualifier}")
+    assert found is not None
+    return found.value.status, found.value.available

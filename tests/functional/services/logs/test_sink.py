@@ -1,7 +1,7 @@
 """The store-backed runtime log sink, with the provider reading what it wrote.
 
-Functional rather than unit: a real SQLite database in tmp_path, the sink's put/flush, then
-the provider's operations called directly with a RequestContext (no server, no sleeps).
+A real SQLite database in tmp_path, the sink's put/flush, then the provider's operations
+called directly with a RequestContext (no server, no sleeps).
 """
 
 from __future__ import annotations
