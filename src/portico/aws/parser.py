@@ -89,12 +89,7 @@ def _from_json(shape: Shape, value: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise SerializationException(f"Expected an object at {path or 'the top level'}")
         assert isinstance(shape, StructureShape)
-        members = shape.members
-        return {
-            name: _from_json(members[name], item, f"{path}.{name}" if path else name)
-            for name, item in value.items()
-            if name in members
-        }
+        return _structure_from_json(shape, value, path)
     if kind == "list":
         if not isinstance(value, list):
             raise SerializationException(f"Expected a list at {path}")
@@ -116,6 +111,20 @@ def _from_json(shape: Shape, value: Any, path: str) -> Any:
         except (ValueError, TypeError, OverflowError) as exc:
             raise SerializationException(f"Expected a timestamp at {path}") from exc
     return value
+
+
+def _structure_from_json(shape: StructureShape, value: dict[str, Any], path: str) -> Any:
+    # Members are named on the wire as their `locationName` says, when it says.
+    by_wire = {
+        member.serialization.get("name", name): name for name, member in shape.members.items()
+    }
+    parsed: dict[str, Any] = {}
+    for wire_name, item in value.items():
+        name = by_wire.get(wire_name)
+        if name is not None:
+            member_path = f"{path}.{name}" if path else name
+            parsed[name] = _from_json(shape.members[name], item, member_path)
+    return parsed
 
 
 def _json_body(body: bytes) -> Any:

@@ -100,6 +100,24 @@ REQUESTS = [
     ),
     ("apigatewayv2", "CreateApi", {"Name": "api", "ProtocolType": "HTTP", "Target": "arn:f"}),
     ("apigatewayv2", "GetRoutes", {"ApiId": "abc123", "MaxResults": "10"}),
+    (  # nested members are camelCase on the wire
+        "apigatewayv2",
+        "UpdateApi",
+        {
+            "ApiId": "abc123",
+            "CorsConfiguration": {"AllowOrigins": ["https://a.example"], "MaxAge": 60},
+        },
+    ),
+    (
+        "apigatewayv2",
+        "UpdateStage",
+        {
+            "ApiId": "abc123",
+            "StageName": "dev",
+            "RouteSettings": {"GET /": {"ThrottlingBurstLimit": 5}},
+            "AccessLogSettings": {"DestinationArn": "arn:aws:logs:x", "Format": "$context.status"},
+        },
+    ),
     (
         "sqs",
         "SendMessage",
