@@ -1,9 +1,9 @@
 """What a route's authorizer is asked and what it answers.
 
-    route matched -> AuthRequest -> Authorizer.authorize -> Granted  (the integration runs, the
-                                                                     event carries `authorizer`)
-                                                         -> HttpResult (the refusal, sent as is:
-                                                                     401/403/500 as AWS answers)
+route matched -> AuthRequest -> Authorizer.authorize -> Granted  (the integration runs, the
+                                                                 event carries `authorizer`)
+                                                     -> HttpResult (the refusal, sent as is:
+                                                                 401/403/500 as AWS answers)
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Which function an integration or authorizer URI names.
 
-    arn:aws:lambda:eu-west-1:000000000000:function:my-fn[:qualifier]
-    arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/<the function ARN>/invocations
+arn:aws:lambda:eu-west-1:000000000000:function:my-fn[:qualifier]
+arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/<the function ARN>/invocations
 """
 
 from __future__ import annotations
