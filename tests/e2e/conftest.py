@@ -41,7 +41,8 @@ class Server:
             region_name="eu-west-1",
             aws_access_key_id=key,
             aws_secret_access_key=secret,
-            config=Config(retries={"max_attempts": 1}),
+            # No retries: a failure shows its own cause.
+            config=Config(retries={"total_max_attempts": 1}),
         )
 
 

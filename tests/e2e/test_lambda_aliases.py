@@ -246,3 +246,15 @@ def test_deleting_the_function_takes_its_aliases_and_policies(server: Server) ->
     create(client)
     assert client.list_aliases(FunctionName="echo")["Aliases"] == []
     assert error_of(client.get_policy, FunctionName="echo")[1] == "ResourceNotFoundException"
+
+
+def test_a_connection_stays_usable_after_no_content_answers(server: Server) -> None:
+    """Deletes answer 204 with no body, so the next request on the same keep-alive connection
+    reads its own answer (a stray '{}' once made it a bad status line)."""
+    client = server.client("lambda")
+    create(client, name="kept")
+    version = client.publish_version(FunctionName="kept")["Version"]
+    for _ in range(3):
+        client.create_alias(FunctionName="kept", Name="live", FunctionVersion=version)
+        client.delete_alias(FunctionName="kept", Name="live")
+    assert client.list_aliases(FunctionName="kept")["Aliases"] == []

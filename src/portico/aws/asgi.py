@@ -7,7 +7,7 @@ from typing import Any
 from portico.aws.errors import SerializationException
 from portico.aws.handler import AwsHandler
 from portico.aws.messages import AwsRequest, AwsResponse, Headers
-from portico.aws.serializer import serialize_error
+from portico.aws.serializer import BODILESS_STATUSES, serialize_error
 from portico.errors import AwsError
 
 Scope = dict[str, Any]
@@ -75,6 +75,7 @@ async def _send(send: Send, response: AwsResponse) -> None:
         (name.encode("latin-1"), value.encode("latin-1"))
         for name, value in response.headers.items()
     ]
-    headers.append((b"content-length", str(len(response.body)).encode()))
+    if response.status not in BODILESS_STATUSES:
+        headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})

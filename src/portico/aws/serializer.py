@@ -106,6 +106,9 @@ def _header(shape: Shape, value: Any) -> str:
 # -- rest-json --------------------------------------------------------------------------------
 
 
+BODILESS_STATUSES = frozenset({204, 304})
+
+
 def _rest_json(
     service: Service, operation: OperationModel, result: Result, request_id: str
 ) -> AwsResponse:
@@ -115,7 +118,8 @@ def _rest_json(
     )
     shape = operation.output_shape
     if shape is None:
-        response.body = b"{}"
+        if response.status not in BODILESS_STATUSES:
+            response.body = b"{}"
         return response
     body: dict[str, Any] = {}
     for name, member in shape.members.items():
@@ -133,19 +137,23 @@ def _rest_json(
             response.status = int(value)
         elif location is None:
             body[name] = value
-    payload = shape.serialization.get("payload")
-    if payload:
-        member = shape.members[payload]
-        value = result.get(payload)
-        if member.type_name == "blob":
-            response.body = value if isinstance(value, bytes) else (value or "").encode()
-        elif member.type_name == "string":
-            response.body = (value or "").encode()
-        else:
-            response.body = _dumps(_to_json(member, value or {}))
-    else:
-        response.body = _dumps(_to_json(shape, body))
+    if response.status in BODILESS_STATUSES:
+        return response  # no body: a byte sent here would be read as the next response's start
+    response.body = _rest_json_body(shape, result, body)
     return response
+
+
+def _rest_json_body(shape: StructureShape, result: Result, body: dict[str, Any]) -> bytes:
+    payload = shape.serialization.get("payload")
+    if not payload:
+        return _dumps(_to_json(shape, body))
+    member = shape.members[payload]
+    value = result.get(payload)
+    if member.type_name == "blob":
+        return value if isinstance(value, bytes) else (value or "").encode()
+    if member.type_name == "string":
+        return (value or "").encode()
+    return _dumps(_to_json(member, value or {}))
 
 
 def _message_key(service: Service | None, code: str) -> str:

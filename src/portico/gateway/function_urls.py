@@ -145,18 +145,9 @@ class FunctionUrlEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = str(uuid.uuid4())
         result = await self._answer(scope, receive, request_id)
-        headers = [*result.header_list(), ("x-amzn-requestid", request_id)]
-        headers.append(("content-length", str(len(result.body))))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": result.status,
-                "headers": [
-                    (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": result.body})
+        headers, body = result.wire_headers(("x-amzn-requestid", request_id))
+        await send({"type": "http.response.start", "status": result.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     async def _answer(self, scope: Scope, receive: Receive, request_id: str) -> HttpResult:
         where = addressed(scope)

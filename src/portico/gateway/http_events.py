@@ -199,6 +199,16 @@ class HttpResult:
     cookies: tuple[str, ...] = ()
     body: bytes = b""
 
+    def wire_headers(self, *extra: tuple[str, str]) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        """ASGI headers and the body to send: a 204 or 304 goes with neither body nor length,
+        whatever the function answered (a stray byte would start the next response)."""
+        items = [*self.header_list(), *extra]
+        headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
+        if self.status in (204, 304):
+            return headers, b""
+        headers.append((b"content-length", str(len(self.body)).encode()))
+        return headers, self.body
+
     def header_list(self) -> list[tuple[str, str]]:
         """Every header to send, Set-Cookie once per cookie; Content-Length is the sender's."""
         items = [(name, value) for name, value in self.headers.items()]

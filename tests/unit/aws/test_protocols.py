@@ -343,3 +343,15 @@ def test_bad_json_body_is_a_serialization_error() -> None:
     )
     with pytest.raises(SerializationException):
         parse(CATALOG["sqs"], request)
+
+
+@pytest.mark.parametrize(
+    ("service", "operation"),
+    [("lambda", "DeleteAlias"), ("lambda", "DeleteFunctionConcurrency"), ("apigatewayv2", "DeleteApi")],
+)
+def test_no_content_answers_have_no_body(service: str, operation: str) -> None:
+    """A 204 with bytes after it would make a keep-alive client read them as the start of the
+    next response."""
+    model = CATALOG[service]
+    response = serialize(model, model.operation(operation), {}, "req-1")
+    assert (response.status, response.body) == (204, b"")
