@@ -347,7 +347,11 @@ def test_bad_json_body_is_a_serialization_error() -> None:
 
 @pytest.mark.parametrize(
     ("service", "operation"),
-    [("lambda", "DeleteAlias"), ("lambda", "DeleteFunctionConcurrency"), ("apigatewayv2", "DeleteApi")],
+    [
+        ("lambda", "DeleteAlias"),
+        ("lambda", "DeleteFunctionConcurrency"),
+        ("apigatewayv2", "DeleteApi"),
+    ],
 )
 def test_no_content_answers_have_no_body(service: str, operation: str) -> None:
     """A 204 with bytes after it would make a keep-alive client read them as the start of the
