@@ -2,6 +2,8 @@
 
 Portico (ASGI)
   /_portico/health  -> readiness
+  /_portico/metrics -> HTTP API route metrics (Prometheus text)
+  HTTP API requests -> HttpApiEndpoint (gateway) -> integrations -> Runtime / HTTP backends
   /_portico/code/   -> CodeDownloads (GetFunction's Code.Location) -> blobs
   everything else   -> AwsEndpoint -> AwsHandler -> service providers -> Runtime
 """
@@ -12,7 +14,10 @@ import dataclasses
 import datetime
 import json
 import logging
+import time
 from typing import Any
+
+import httpx
 
 from portico import __version__
 from portico.aws import sigv4
@@ -28,8 +33,14 @@ from portico.credentials import (
     load_or_create,
 )
 from portico.gateway.function_urls import FunctionUrlEndpoint, sigv4_authenticator
+from portico.gateway.http_api.authorizers import IamAuthorizer, JwksCache
+from portico.gateway.http_api.compiled import Compiler
+from portico.gateway.http_api.endpoint import HttpApiEndpoint
+from portico.gateway.http_api.registry import HttpApiRegistry
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
 from portico.runtime.limits import SYNC_REQUEST_LIMIT_BYTES
+from portico.runtime.logs import LogEvent
+from portico.services.apigatewayv2.provider import ApiGatewayV2Provider
 from portico.services.context import ServiceContext
 from portico.services.lambda_.provider import LambdaProvider
 from portico.services.logs.sink import StoreLogSink
@@ -45,6 +56,7 @@ logger = logging.getLogger(__name__)
 # whose requests it must at least recognize to answer with AWS's errors.
 SERVICES = ("lambda", "logs", "secretsmanager", "sqs", "sns", "apigatewayv2")
 HEALTH_PATH = "/_portico/health"
+METRICS_PATH = "/_portico/metrics"
 # Room for a 6 MB payload in an Invoke request, plus the protocol's own bytes.
 MAX_REQUEST_BYTES = SYNC_REQUEST_LIMIT_BYTES + 64 * 1024
 
@@ -113,6 +125,21 @@ class Portico:
             sigv4_authenticator(self.credentials, settings.account_id),
         )
         self._code_downloads = CodeDownloads(lambda_provider.downloads, blobs)
+        # HTTP APIs: the control plane publishes deployments into the gateway's registry.
+        self._http_client = httpx.AsyncClient(follow_redirects=False)
+        compiler = Compiler(
+            lambda_provider.invoke_url,
+            self._http_client,
+            jwks=JwksCache(self._http_client, clock=time.time),
+            iam=IamAuthorizer(self.credentials, settings.account_id),
+        )
+        registry = HttpApiRegistry(compiler)
+        self.http_apis = HttpApiEndpoint(registry, access_log=self._write_access_log)
+        http_apis_provider = providers["apigatewayv2"]
+        if not isinstance(http_apis_provider, ApiGatewayV2Provider):
+            raise TypeError("the apigatewayv2 provider must be an ApiGatewayV2Provider")
+        http_apis_provider.serve_at(lambda: self.endpoint_url)
+        http_apis_provider.publish_to(registry)
         self.ready = False
 
     def authenticate(self, request: AwsRequest, service: Service) -> Caller:
@@ -138,6 +165,13 @@ class Portico:
             "AWS_SESSION_TOKEN": key.session_token,
         }
 
+    def _write_access_log(
+        self, account_id: str, region: str, group: str, stream: str, timestamp: int, line: str
+    ) -> None:
+        self.log_sink.put(
+            group, stream, [LogEvent(timestamp, line)], account_id=account_id, region=region
+        )
+
     def listening_on(self, host: str, port: int) -> None:
         self.endpoint_url = f"http://{_reachable(host)}:{port}"
 
@@ -146,7 +180,13 @@ class Portico:
             await self._lifespan(receive, send)
         elif scope["type"] == "http" and scope["path"] == HEALTH_PATH:
             await self._health(send)
-        elif scope["type"] == "http" and FunctionUrlEndpoint.matches(scope):
+        elif scope["type"] != "http":
+            return
+        elif self.http_apis.matches(scope):
+            await self.http_apis(scope, receive, send)
+        elif scope["path"] == METRICS_PATH:
+            await self._metrics(send)
+        elif FunctionUrlEndpoint.matches(scope):
             await self._function_urls(scope, receive, send)
         elif CodeDownloads.matches(scope):
             await self._code_downloads(scope, receive, send)
@@ -166,6 +206,7 @@ class Portico:
             await service.close()
         await self.runtime.close()  # environments flush their last lines into the sink
         await self.log_sink.close()
+        await self._http_client.aclose()
         self.database.close()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -183,6 +224,20 @@ class Portico:
                 await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    async def _metrics(self, send: Send) -> None:
+        body = self.http_apis.metrics.exposition().encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/plain; version=0.0.4; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
     async def _health(self, send: Send) -> None:
         status = 200 if self.ready else 503

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from portico.aws.handler import ServiceProvider
+from portico.services.apigatewayv2.provider import create_provider as create_apigatewayv2
 from portico.services.context import ServiceContext
 from portico.services.lambda_.provider import create_provider as create_lambda
 from portico.services.logs.provider import create_provider as create_logs
@@ -24,6 +25,7 @@ class Background(Protocol):
 
 
 PROVIDERS: tuple[ProviderFactory, ...] = (
+    create_apigatewayv2,
     create_lambda,
     create_logs,
     create_secretsmanager,

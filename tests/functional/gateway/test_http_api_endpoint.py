@@ -4,6 +4,7 @@ function behind the Lambda integrations and an ASGI app behind the HTTP ones."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from portico.gateway.http_api.authorizers import JwksCache
 from portico.gateway.http_api.compiled import Compiler
 from portico.gateway.http_api.endpoint import HttpApiEndpoint
 from portico.gateway.http_api.registry import HttpApiRegistry
@@ -117,7 +119,9 @@ def _deployed(stages: tuple[str, ...] = ("$default", "dev")) -> DeployedApi:
 async def setup() -> AsyncIterator[tuple[httpx.AsyncClient, EchoFunction, HttpApiRegistry]]:
     function = EchoFunction()
     backend_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=backend))
-    registry = HttpApiRegistry(Compiler(function, backend_client))
+    registry = HttpApiRegistry(
+        Compiler(function, backend_client, jwks=JwksCache(backend_client, clock=time.time))
+    )
     registry.publish_api(_deployed())
     endpoint = HttpApiEndpoint(registry, clock=lambda: 1_700_000_000.0)
     client = httpx.AsyncClient(
@@ -221,7 +225,9 @@ async def test_http_proxy_forwards_the_request(setup: Any) -> None:
 async def test_bodies_over_the_quota_are_refused() -> None:
     function = EchoFunction()
     async with httpx.AsyncClient() as unused:
-        registry = HttpApiRegistry(Compiler(function, unused))
+        registry = HttpApiRegistry(
+            Compiler(function, unused, jwks=JwksCache(unused, clock=time.time))
+        )
         registry.publish_api(_deployed())
         endpoint = HttpApiEndpoint(registry, max_body=10)
         transport = httpx.ASGITransport(app=endpoint)

@@ -20,6 +20,7 @@ import httpx
 
 from portico.gateway.http_api.access_logs import AccessLogFormat
 from portico.gateway.http_api.authorization import Authorizer
+from portico.gateway.http_api.authorizers import JwksCache, Misconfigured, compile_authorizer
 from portico.gateway.http_api.cors import CorsPolicy
 from portico.gateway.http_api.integrations import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -111,11 +112,17 @@ class Compiler:
         invoke: Invoke,
         client: httpx.AsyncClient,
         *,
+        jwks: JwksCache,
+        iam: Authorizer | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._invoke = invoke
         self._client = client
+        self._jwks = jwks
+        self._iam = iam  # for routes with AuthorizationType AWS_IAM
         self._monotonic = monotonic
+        self._clock = clock
         # One bucket per account and Region, shared by every stage of every API in it.
         self._accounts: dict[tuple[str, str], TokenBucket] = {}
 
@@ -136,6 +143,12 @@ class Compiler:
             str(document["IntegrationId"]): self.integration(api, document)
             for document in deployed.integrations
         }
+        authorizers = {
+            str(document["AuthorizerId"]): compile_authorizer(
+                document, invoke=self._invoke, jwks=self._jwks, clock=self._clock
+            )
+            for document in deployed.authorizers
+        }
         routes: list[tuple[str, CompiledRoute]] = []
         for document in deployed.routes:
             target = str(document.get("Target") or "")
@@ -147,7 +160,7 @@ class Compiler:
                     CompiledRoute(
                         route_key,
                         integrations.get(integration_id),
-                        None,
+                        self._authorizer(document, authorizers),
                         tuple(document.get("AuthorizationScopes") or ()),
                     ),
                 )
@@ -168,6 +181,15 @@ class Compiler:
             CorsPolicy.compile(deployed.api.get("CorsConfiguration")),
             _access_log(api.api_id, name, deployed.stage.get("AccessLogSettings")),
         )
+
+    def _authorizer(self, route: Document, authorizers: dict[str, Authorizer]) -> Authorizer | None:
+        kind = route.get("AuthorizationType") or "NONE"
+        if kind == "AWS_IAM":
+            return self._iam or Misconfigured("AWS_IAM authorization is not available")
+        if kind in ("JWT", "CUSTOM"):
+            found = authorizers.get(str(route.get("AuthorizerId") or ""))
+            return found or Misconfigured(f"route {route.get('RouteKey')} has no authorizer")
+        return None
 
     def integration(self, api: DeployedApi, document: Document) -> CompiledIntegration | None:
         call = self._call(api, document)

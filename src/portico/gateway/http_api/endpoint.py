@@ -14,6 +14,7 @@ The hot path reads only the in-memory registry: no database, no lock.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import time
@@ -23,7 +24,8 @@ from typing import Any
 
 from portico.gateway.http_api import responses
 from portico.gateway.http_api.access_logs import AccessRecord, ContextVariables
-from portico.gateway.http_api.authorization import Granted
+from portico.gateway.http_api.authorization import AuthRequest, Granted
+from portico.gateway.http_api.authorizers import IamGranted
 from portico.gateway.http_api.compiled import CompiledRoute, CompiledStage
 from portico.gateway.http_api.cors import request_origin
 from portico.gateway.http_api.integrations import IntegrationOutcome, IntegrationRequest
@@ -98,14 +100,9 @@ class HttpApiEndpoint:
         request_id = _request_id()
         trace = _Trace(self._clock())
         result = await self._answer(scope, receive, request_id, trace)
-        headers = [
-            (name.encode("latin-1"), value.encode("latin-1"))
-            for name, value in result.header_list()
-        ]
-        headers.append((b"content-length", str(len(result.body)).encode()))
-        headers.append((b"apigw-requestid", request_id.encode()))
+        headers, body = result.wire_headers(("apigw-requestid", request_id))
         await send({"type": "http.response.start", "status": result.status, "headers": headers})
-        await send({"type": "http.response.body", "body": result.body})
+        await send({"type": "http.response.body", "body": body})
         if trace.where is not None:
             self._account(scope, request_id, trace, result)
 
@@ -150,6 +147,17 @@ class HttpApiEndpoint:
             trace.error = "Internal Server Error"
             return responses.INTERNAL_SERVER_ERROR
         request = _http_request(scope, where.raw_path, body)
+        granted: Granted | None = None
+        if route.authorizer is not None:
+            # As sent: a signature covers the path on the wire.
+            sent = replace(request, raw_path=_raw_path(scope))
+            decided = await route.authorizer.authorize(
+                _auth_request(sent, where, found, trace, request_id)
+            )
+            if isinstance(decided, HttpResult):
+                trace.error = _message_of(decided)
+                return decided
+            granted = trace.granted = decided
         context = EventContext(
             api_id=stage.api_id,
             domain_name=where.domain_name,
@@ -160,11 +168,18 @@ class HttpApiEndpoint:
             stage=stage.name,
             path_parameters=found.path_parameters,
             stage_variables=stage.stage_variables,
+            authorizer=None if granted is None else granted.context_v2,
+            caller=granted.caller if isinstance(granted, IamGranted) else None,
         )
         if integration.request_mapping is not None:
             request = self._mapped(integration.request_mapping, request, where, found, context)
         outcome = trace.integration = await integration.call.call(
-            IntegrationRequest(request, context, found.resource_path)
+            IntegrationRequest(
+                request,
+                context,
+                found.resource_path,
+                None if granted is None else granted.context_v1,
+            )
         )
         if integration.response_mapping is not None:
             variables = ContextVariables(self._record(scope, request_id, trace, outcome.result))
@@ -291,6 +306,46 @@ class HttpApiEndpoint:
             rest = "/" + "/".join(parts[len(mapping.key) :])
             return Addressed(stage, raw_path or "/", rest, domain)
         return None
+
+
+def _auth_request(
+    request: HttpRequest,
+    where: Addressed,
+    found: Match[CompiledRoute],
+    trace: _Trace,
+    request_id: str,
+) -> AuthRequest:
+    stage = where.stage
+    route_arn = (
+        f"arn:aws:execute-api:{stage.region}:{stage.account_id}:{stage.api_id}/{stage.name}/"
+        f"{request.method}{where.route_path}"
+    )
+    return AuthRequest(
+        request=request,
+        path=where.route_path,
+        api_id=stage.api_id,
+        account_id=stage.account_id,
+        region=stage.region,
+        stage=stage.name,
+        route_key=found.route_key,
+        route_arn=route_arn,
+        request_id=request_id,
+        time_epoch_ms=int(trace.started * 1000),
+        domain_name=where.domain_name,
+        authorization_scopes=found.target.authorization_scopes,
+        path_parameters=found.path_parameters,
+        stage_variables=stage.stage_variables,
+    )
+
+
+def _message_of(result: HttpResult) -> str | None:
+    """The `message` of a gateway answer, for `$context.error.message`."""
+    try:
+        document = json.loads(result.body)
+    except ValueError:
+        return None
+    message = document.get("message") if isinstance(document, dict) else None
+    return message if isinstance(message, str) else None
 
 
 def _event_variables(context: EventContext, request: HttpRequest) -> dict[str, str]:

@@ -1,0 +1,62 @@
+"""Helpers for the HTTP API tests: functions behind routes, a module-scoped server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Server, start_server, stop_server
+from tests.e2e.test_lambda_api import ROLE, zipped
+
+ACCOUNT = "000000000000"
+REGION = "eu-west-1"
+
+# Answers with what it was sent, so tests can read the event the gateway built.
+ECHO_EVENT = """
+import json, os, time
+
+def handler(event, context):
+    path = event.get("rawPath") or event.get("path") or ""
+    if path.endswith("/sleep"):
+        time.sleep(float(os.environ.get("SLEEP", "2")))
+    if path.endswith("/fail"):
+        raise ValueError("failed on purpose")
+    return {
+        "statusCode": 200,
+        "headers": {"content-type": "application/json", "x-version": os.environ.get("V", "")},
+        "body": json.dumps(event),
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    directory = tmp_path_factory.mktemp("server")
+    running = start_server(directory / "data", directory / "server.log")
+    try:
+        yield running
+    finally:
+        stop_server(running.process)
+
+
+def function(server: Server, name: str, source: str = ECHO_EVENT, **extra: Any) -> str:
+    """Create a Python function; its ARN."""
+    created = server.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": zipped({"app.py": source})},
+        **extra,
+    )
+    arn: str = created["FunctionArn"]
+    return arn
+
+
+def quick_api(server: Server, target: str, **extra: Any) -> dict[str, Any]:
+    created: dict[str, Any] = server.client("apigatewayv2").create_api(
+        Name="quick", ProtocolType="HTTP", Target=target, **extra
+    )
+    return created

@@ -1,0 +1,278 @@
+"""HTTP APIs served by the real server: APIs made with boto3, requests sent with httpx."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Server, start_server, stop_server
+from tests.e2e.http_apis import ACCOUNT, REGION, function, quick_api, shared_server
+
+__all__ = ["shared_server"]
+
+
+def _event(answer: httpx.Response) -> dict[str, Any]:
+    assert answer.status_code == 200, answer.text
+    event: dict[str, Any] = answer.json()
+    return event
+
+
+def test_quick_create_serves_the_function_at_the_api_endpoint(shared_server: Server) -> None:
+    arn = function(shared_server, "quick-echo")
+    api = quick_api(shared_server, arn)
+    answer = httpx.get(api["ApiEndpoint"] + "/pets/7?kind=dog&kind=cat", headers={"x-a": "1"})
+    event = _event(answer)
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "$default"
+    assert event["rawPath"] == "/pets/7"
+    assert event["rawQueryString"] == "kind=dog&kind=cat"
+    assert event["queryStringParameters"] == {"kind": "dog,cat"}
+    assert event["headers"]["x-a"] == "1"
+    context = event["requestContext"]
+    assert context["apiId"] == api["ApiId"]
+    assert context["accountId"] == ACCOUNT
+    assert context["stage"] == "$default"
+    assert context["http"]["method"] == "GET"
+    assert context["requestId"] == answer.headers["apigw-requestid"]
+    assert "server" not in answer.headers
+
+
+def test_the_api_answers_by_host_name_too(shared_server: Server) -> None:
+    api = quick_api(shared_server, function(shared_server, "host-echo"))
+    port = shared_server.url.rsplit(":", 1)[1]
+    answer = httpx.get(
+        f"{shared_server.url}/items",
+        headers={"host": f"{api['ApiId']}.execute-api.localhost:{port}"},
+    )
+    event = _event(answer)
+    assert event["rawPath"] == "/items"
+    assert event["requestContext"]["domainName"] == f"{api['ApiId']}.execute-api.localhost"
+
+
+def test_routes_stages_and_deployments(shared_server: Server) -> None:
+    gateway = shared_server.client("apigatewayv2")
+    arn = function(shared_server, "routes-echo")
+    api = gateway.create_api(Name="pets", ProtocolType="HTTP")
+    api_id = api["ApiId"]
+    v2 = gateway.create_integration(
+        ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0"
+    )["IntegrationId"]
+    v1 = gateway.create_integration(
+        ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="1.0"
+    )["IntegrationId"]
+    gateway.create_route(ApiId=api_id, RouteKey="GET /pets/{id}", Target=f"integrations/{v2}")
+    gateway.create_route(ApiId=api_id, RouteKey="ANY /old/{proxy+}", Target=f"integrations/{v1}")
+    gateway.create_stage(ApiId=api_id, StageName="dev", StageVariables={"color": "blue"})
+    base = api["ApiEndpoint"]
+    assert httpx.get(f"{base}/dev/pets/7").json() == {"message": "Not Found"}  # not deployed
+
+    gateway.create_deployment(ApiId=api_id, StageName="dev")
+    event = _event(httpx.get(f"{base}/dev/pets/7"))
+    assert event["routeKey"] == "GET /pets/{id}"
+    assert event["rawPath"] == "/dev/pets/7"
+    assert event["pathParameters"] == {"id": "7"}
+    assert event["stageVariables"] == {"color": "blue"}
+    assert event["requestContext"]["stage"] == "dev"
+
+    old = _event(
+        httpx.post(
+            f"{base}/dev/old/a/b?x=1",
+            content=b'{"k": 1}',
+            headers={"content-type": "application/json"},
+        )
+    )
+    assert old["version"] == "1.0"
+    assert old["resource"] == "/old/{proxy+}"
+    assert old["path"] == "/dev/old/a/b"
+    assert old["httpMethod"] == "POST"
+    assert old["pathParameters"] == {"proxy": "a/b"}
+    assert old["queryStringParameters"] == {"x": "1"}
+    assert old["body"] == '{"k": 1}'
+    assert old["requestContext"]["stage"] == "dev"
+
+    missing = httpx.delete(f"{base}/dev/pets/7")
+    assert (missing.status_code, missing.json()) == (404, {"message": "Not Found"})
+    # A change is served only once deployed (the stage does not auto-deploy).
+    gateway.create_route(ApiId=api_id, RouteKey="DELETE /pets/{id}", Target=f"integrations/{v2}")
+    assert httpx.delete(f"{base}/dev/pets/7").status_code == 404
+    gateway.create_deployment(ApiId=api_id, StageName="dev")
+    assert _event(httpx.delete(f"{base}/dev/pets/7"))["routeKey"] == "DELETE /pets/{id}"
+
+
+def test_function_errors_timeouts_and_oversized_bodies(shared_server: Server) -> None:
+    arn = function(
+        shared_server, "slow-echo", Environment={"Variables": {"SLEEP": "3"}}, Timeout=10
+    )
+    api = quick_api(shared_server, arn)
+    gateway = shared_server.client("apigatewayv2")
+    integration = gateway.get_integrations(ApiId=api["ApiId"])["Items"][0]
+    gateway.update_integration(
+        ApiId=api["ApiId"], IntegrationId=integration["IntegrationId"], TimeoutInMillis=1000
+    )
+    base = api["ApiEndpoint"]
+    failed = httpx.get(f"{base}/fail")
+    assert (failed.status_code, failed.json()) == (500, {"message": "Internal Server Error"})
+    started = time.monotonic()
+    late = httpx.get(f"{base}/sleep", timeout=10)
+    assert (late.status_code, late.json()) == (503, {"message": "Service Unavailable"})
+    assert time.monotonic() - started < 2.5
+    huge = httpx.post(f"{base}/upload", content=b"x" * (10 * 1024 * 1024 + 1), timeout=30)
+    assert (huge.status_code, huge.json()) == (413, {"message": "Request Entity Too Large"})
+
+
+def test_an_integration_may_name_an_alias(shared_server: Server) -> None:
+    functions = shared_server.client("lambda")
+    arn = function(shared_server, "aliased", Environment={"Variables": {"V": "one"}})
+    functions.publish_version(FunctionName="aliased")
+    functions.update_function_configuration(
+        FunctionName="aliased", Environment={"Variables": {"V": "two"}}
+    )
+    functions.create_alias(FunctionName="aliased", Name="live", FunctionVersion="1")
+    api = quick_api(shared_server, f"{arn}:live")
+    assert httpx.get(api["ApiEndpoint"] + "/").headers["x-version"] == "one"
+
+
+def test_cors_is_answered_by_the_gateway(shared_server: Server) -> None:
+    api = quick_api(
+        shared_server,
+        function(shared_server, "cors-echo"),
+        CorsConfiguration={
+            "AllowOrigins": ["https://app.example.com"],
+            "AllowMethods": ["GET", "POST"],
+            "AllowHeaders": ["content-type", "x-token"],
+            "ExposeHeaders": ["x-version"],
+            "MaxAge": 300,
+        },
+    )
+    base = api["ApiEndpoint"]
+    preflight = httpx.options(
+        f"{base}/things",
+        headers={
+            "origin": "https://app.example.com",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "x-token",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert preflight.headers["access-control-max-age"] == "300"
+    actual = httpx.get(f"{base}/things", headers={"origin": "https://app.example.com"})
+    assert actual.status_code == 200
+    assert actual.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert actual.headers["access-control-expose-headers"] == "x-version"
+    stranger = httpx.get(f"{base}/things", headers={"origin": "https://evil.example.com"})
+    assert "access-control-allow-origin" not in stranger.headers
+
+
+def test_throttling_answers_429(shared_server: Server) -> None:
+    api = quick_api(shared_server, function(shared_server, "throttled-echo"))
+    shared_server.client("apigatewayv2").update_stage(
+        ApiId=api["ApiId"],
+        StageName="$default",
+        DefaultRouteSettings={"ThrottlingBurstLimit": 2, "ThrottlingRateLimit": 0.5},
+    )
+    with httpx.Client() as client:
+        answers = [client.get(api["ApiEndpoint"] + "/") for _ in range(6)]
+    statuses = [answer.status_code for answer in answers]
+    assert statuses[:2] == [200, 200]
+    assert 429 in statuses
+    refused = next(answer for answer in answers if answer.status_code == 429)
+    assert refused.json() == {"message": "Too Many Requests"}
+
+
+def test_access_logs_and_metrics(shared_server: Server) -> None:
+    api = quick_api(shared_server, function(shared_server, "logged-echo"))
+    logs = shared_server.client("logs")
+    group = f"/portico/access/{api['ApiId']}"
+    logs.create_log_group(logGroupName=group)
+    shared_server.client("apigatewayv2").update_stage(
+        ApiId=api["ApiId"],
+        StageName="$default",
+        AccessLogSettings={
+            "DestinationArn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}",
+            "Format": "$context.requestId $context.httpMethod $context.routeKey $context.status",
+        },
+    )
+    answer = httpx.post(api["ApiEndpoint"] + "/orders")
+    request_id = answer.headers["apigw-requestid"]
+    expected = f"{request_id} POST $default 200"
+    deadline = time.monotonic() + 10
+    messages: list[str] = []
+    while time.monotonic() < deadline and expected not in messages:
+        found = logs.filter_log_events(logGroupName=group)
+        messages = [event["message"] for event in found["events"]]
+        time.sleep(0.1)
+    assert expected in messages
+    metrics = httpx.get(f"{shared_server.url}/_portico/metrics").text
+    labels = f'api_id="{api["ApiId"]}",stage="$default",route="$default"'
+    assert f"portico_apigateway_count_total{{{labels}}} 1" in metrics
+
+
+def test_custom_domain_names_route_by_host(shared_server: Server) -> None:
+    gateway = shared_server.client("apigatewayv2")
+    api = quick_api(shared_server, function(shared_server, "domain-echo"))
+    gateway.create_domain_name(DomainName="shop.example.com")
+    gateway.create_api_mapping(
+        DomainName="shop.example.com", ApiId=api["ApiId"], Stage="$default", ApiMappingKey="v1"
+    )
+    answer = httpx.get(f"{shared_server.url}/v1/cart", headers={"host": "shop.example.com"})
+    event = _event(answer)
+    assert event["requestContext"]["apiId"] == api["ApiId"]
+    assert event["requestContext"]["domainName"] == "shop.example.com"
+
+
+def test_deployed_apis_are_served_after_a_restart(tmp_path: Path) -> None:
+    running = start_server(tmp_path / "data", tmp_path / "server.log")
+    try:
+        api = quick_api(running, function(running, "durable-echo"))
+    finally:
+        stop_server(running.process)
+    running = start_server(tmp_path / "data", tmp_path / "server.log")
+    try:
+        port = running.url.rsplit(":", 1)[1]
+        endpoint = api["ApiEndpoint"].replace(api["ApiEndpoint"].split("/")[2], f"127.0.0.1:{port}")
+        assert _event(httpx.get(endpoint + "/again"))["rawPath"] == "/again"
+    finally:
+        stop_server(running.process)
+
+
+@pytest.mark.parametrize("payload_version", ["1.0", "2.0"])
+def test_a_plain_result_becomes_a_json_200(shared_server: Server, payload_version: str) -> None:
+    name = f"plain-{payload_version.replace('.', '')}"
+    arn = function(
+        shared_server, name, source="def handler(event, context):\n    return {'a': 1}\n"
+    )
+    gateway = shared_server.client("apigatewayv2")
+    api = gateway.create_api(Name=name, ProtocolType="HTTP")
+    integration = gateway.create_integration(
+        ApiId=api["ApiId"],
+        IntegrationType="AWS_PROXY",
+        IntegrationUri=arn,
+        PayloadFormatVersion=payload_version,
+    )
+    gateway.create_route(
+        ApiId=api["ApiId"], RouteKey="GET /", Target=f"integrations/{integration['IntegrationId']}"
+    )
+    gateway.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
+    answer = httpx.get(api["ApiEndpoint"] + "/")
+    if payload_version == "2.0":
+        assert (answer.status_code, answer.json()) == (200, {"a": 1})
+        assert answer.headers["content-type"] == "application/json"
+    else:  # 1.0 needs statusCode: anything else is a malformed proxy response
+        assert (answer.status_code, answer.json()) == (500, {"message": "Internal Server Error"})
+    assert json.loads(answer.text)
+
+
+def test_a_no_content_answer_keeps_the_connection_usable(shared_server: Server) -> None:
+    source = "def handler(event, context):\n    return {'statusCode': 204, 'body': 'ignored'}\n"
+    api = quick_api(shared_server, function(shared_server, "no-content", source=source))
+    with httpx.Client() as client:
+        for _ in range(3):
+            answer = client.delete(api["ApiEndpoint"] + "/item")
+            assert (answer.status_code, answer.content) == (204, b"")
