@@ -97,3 +97,28 @@ def process_cpu_ns(pid: int) -> int:
         fields = stat.read().rpartition(")")[2].split()
     ticks = int(fields[11]) + int(fields[12])
     return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a figure should reach: below `limit`, or at least `limit` with `at_least`; with
+    `of_ratio`, the figure's ratio to its baseline is what is held against the limit."""
+
+    limit: float
+    at_least: bool = False
+    of_ratio: bool = False
+
+    def met(self, figure: Figure) -> bool:
+        reading = figure.ratio if self.of_ratio else figure.value
+        if reading is None:
+            return False
+        return reading >= self.limit if self.at_least else reading < self.limit
+
+    def describe(self, figure: Figure) -> str:
+        sign = "≥" if self.at_least else "<"
+        if self.of_ratio and figure.baseline is not None and figure.ratio is not None:
+            return (
+                f"{figure.name} = {figure.ratio:.2f}x {figure.baseline.name} "
+                f"(target {sign} {self.limit}x)"
+            )
+        return f"{figure.name} = {figure.value:.3f} {figure.unit} (target {sign} {self.limit})"

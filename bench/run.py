@@ -11,10 +11,14 @@ same run on the same machine.
     warm invoke (the runtime only);             Invoke through `portico up`: HTTP + SigV4
     uvicorn answering a constant (HTTP floor)   (bench/wire.py): p50/p99, rate, 8 callers
     -                                           USS of N idle environments, zygote RSS
+    uvicorn hello world; serverless-offline     an HTTP API's `$default` route on the same
+    serving the handler (bench/gateway.py)      handler under wrk: requests/s at 16
+                                                connections, p50/p99 at 1
 
 A floor and its Portico figure are sampled in alternation (one cold start, one fork; a block
 of warm invokes, a block of each floor, a block of wire invokes), so a noisy neighbour skews
-both alike.
+both alike; so are the three HTTP servers under wrk, round by round.
+`--only invoke` or `--only gateway` runs one part.
 Prints a table and writes one JSON object per figure to bench/results/latest.jsonl.
 """
 
@@ -39,8 +43,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import gateway
 import wire
-from figures import NS_PER, Figure, Series, process_cpu_ns, timed, timed_async
+from figures import NS_PER, Figure, Series, Target, process_cpu_ns, timed, timed_async
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
 
 HANDLER_SOURCE = 'def handler(e, c):\n    return {"ok": True}\n'
@@ -51,12 +56,14 @@ FRESH_INTERPRETER_CODE = (
     "import json, sys; sys.path.insert(0, sys.argv[1]); from app import handler; "
     "sys.stdout.write(json.dumps(handler(json.loads(sys.argv[2]), None)))"
 )
-TARGETS = {
+LIMITS = {
     "cold_start_p50": 5.0,
     "warm_overhead_p50": 150.0,
     **wire.TARGETS,
     "idle_environment_uss_median": 12.0,
 }
+TARGETS = {name: Target(limit) for name, limit in LIMITS.items()}
+PARTS = ("invoke", "gateway")
 
 Handler = Callable[[Any, Any], Any]
 
@@ -74,6 +81,7 @@ class Sizes:
     invokes_per_worker: int
     idle_environments: int
     wire: wire.WireSizes
+    gateway: gateway.GatewaySizes
 
 
 FULL = Sizes(
@@ -86,6 +94,7 @@ FULL = Sizes(
     invokes_per_worker=1000,
     idle_environments=200,
     wire=wire.WireSizes(warmup=300, lean_per_round=250, others_per_round=100),
+    gateway=gateway.GatewaySizes(warmup_s=3, rounds=5, throughput_s=5, latency_s=5),
 )
 QUICK = Sizes(
     warmup=30,
@@ -97,6 +106,7 @@ QUICK = Sizes(
     invokes_per_worker=50,
     idle_environments=20,
     wire=wire.WireSizes(warmup=30, lean_per_round=50, others_per_round=20),
+    gateway=gateway.GatewaySizes(warmup_s=1, rounds=2, throughput_s=2, latency_s=2),
 )
 
 
@@ -511,20 +521,27 @@ def memory_figures(samples: Samples) -> list[Figure]:
 
 
 def print_table(title: str, figures: Sequence[Figure]) -> None:
+    width = max([40, *(len(f.name) for f in figures)])
+    base_width = max([32, *(len(f.baseline.name) for f in figures if f.baseline)])
     print(f"\n{title}")
-    print(f"  {'figure':<40} {'value':>11} {'unit':<10} {'baseline':<32} {'ratio':>8}")
+    print(
+        f"  {'figure':<{width}} {'value':>11} {'unit':<10} {'baseline':<{base_width}} {'ratio':>8}"
+    )
     for f in figures:
         base = f.baseline.name if f.baseline else ""
         ratio = f"{f.ratio:.2f}x" if f.ratio is not None else ""
-        print(f"  {f.name:<40} {f.value:>11.3f} {f.unit:<10} {base:<32} {ratio:>8}")
+        print(f"  {f.name:<{width}} {f.value:>11.3f} {f.unit:<10} {base:<{base_width}} {ratio:>8}")
 
 
-def print_targets(figures: dict[str, Figure]) -> None:
+def print_targets(figures: dict[str, Figure], targets: dict[str, Target]) -> None:
     print("\nTargets")
-    for name, limit in TARGETS.items():
-        figure = figures[name]
-        verdict = "PASS" if figure.value < limit else "MISS"
-        print(f"  {verdict}  {name} = {figure.value:.3f} {figure.unit} (target < {limit})")
+    for name, target in targets.items():
+        figure = figures.get(name)
+        if figure is None or (target.of_ratio and figure.ratio is None):
+            print(f"  SKIP  {name} (not measured)")
+            continue
+        verdict = "PASS" if target.met(figure) else "MISS"
+        print(f"  {verdict}  {target.describe(figure)}")
 
 
 def write_results(figures: Iterable[Figure]) -> None:
@@ -588,22 +605,8 @@ def run(sizes: Sizes, loop: str) -> Samples:
             floors.pipe.close()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Portico's cold start, warm invoke, memory.")
-    parser.add_argument("--quick", action="store_true", help="few samples: a smoke run")
-    parser.add_argument(
-        "--loop",
-        choices=("auto", "uvloop", "asyncio"),
-        default="auto",
-        help="auto (default): uvloop when importable and Portico works on it",
-    )
-    args = parser.parse_args(argv)
-    python = sys.version.split()[0]
-    print(f"portico bench: python {python}, {os.cpu_count()} cpus, {load_average()}")
-    started = CpuClock.now()
-    samples = run(QUICK if args.quick else FULL, args.loop)
-    others = CpuClock.now().others_share_since(started)
-    sections = {
+def invoke_sections(samples: Samples) -> dict[str, list[Figure]]:
+    return {
         f"Cold start ({len(samples.cold_start.samples)} samples; fork baseline forks this "
         f"process, RSS {samples.bench_rss_kb / 1024:.0f} MB)": cold_figures(samples),
         f"Warm invoke ({len(samples.warm.samples)} samples)": warm_figures(samples),
@@ -616,16 +619,62 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         f"Memory ({len(samples.uss_kb)} idle environments)": memory_figures(samples),
     }
+
+
+def run_gateway(sizes: gateway.GatewaySizes) -> gateway.GatewayReport:
+    with tempfile.TemporaryDirectory(prefix="portico-bench-gateway-") as scratch:
+        return gateway.run(sizes, Path(scratch))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Portico's cold start, warm invoke, memory and HTTP API gateway."
+    )
+    parser.add_argument("--quick", action="store_true", help="few samples: a smoke run")
+    parser.add_argument(
+        "--loop",
+        choices=("auto", "uvloop", "asyncio"),
+        default="auto",
+        help="auto (default): uvloop when importable and Portico works on it",
+    )
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        help="invoke: cold start, warm invoke, wire path, memory; "
+        "gateway: the HTTP API under wrk beside uvicorn and serverless-offline",
+    )
+    args = parser.parse_args(argv)
+    parts = [args.only] if args.only else list(PARTS)
+    sizes = QUICK if args.quick else FULL
+    python = sys.version.split()[0]
+    print(f"portico bench: python {python}, {os.cpu_count()} cpus, {load_average()}")
+    started = CpuClock.now()
+    sections: dict[str, list[Figure]] = {}
+    targets: dict[str, Target] = {}
+    report = gateway.GatewayReport()
+    if "invoke" in parts:
+        sections.update(invoke_sections(run(sizes, args.loop)))
+        targets.update(TARGETS)
+    if "gateway" in parts:
+        report = run_gateway(sizes.gateway)
+        if report.figures:
+            sections[report.title] = report.figures
+        targets.update(gateway.TARGETS)
+    others = CpuClock.now().others_share_since(started)
     for title, figures in sections.items():
         print_table(title, figures)
+    for message in report.skipped:
+        print(f"\nSKIPPED  {message}")
+    for message in report.failures:
+        print(f"\nFAILED  {message}")
     everything = {f.name: f for figures in sections.values() for f in figures}
-    print_targets(everything)
+    print_targets(everything, targets)
     write_results(everything.values())
     print(f"\nother processes used {others:.0%} of the CPUs during the run; {load_average()}")
     if others > 0.1:
         print("  (the machine was shared: expect noisier, slower figures than on an idle one)")
     print(f"wrote {RESULTS}")
-    return 0
+    return 1 if report.failures else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,557 @@
+"""The HTTP API gateway under load: wrk, in its own process, against three servers answering
+`hello` on loopback, sampled in alternation within one run.
+
+    server                       what answers GET /
+    ------                       ------------------
+    uvicorn (the ceiling)        a hello-world ASGI app: 1 worker, httptools, uvloop
+    serverless-offline           `serverless offline` (serverless v3 + serverless-offline, from
+                                 npm into bench/.cache/): an `httpApi` event on the handler
+    Portico                      `portico up`; the function created with boto3 and an HTTP API
+                                 quick-created on it (`$default` route, AWS_PROXY, payload 2.0,
+                                 auto-deployed `$default` stage); wrk loads ApiEndpoint + "/"
+
+The handler is the same Python file for serverless-offline and Portico, run by the same
+interpreter (this one's). Before anything is measured each server must answer 200 `hello`;
+during the runs, wrk's non-2xx/3xx responses and socket errors count as failed responses.
+Throughput: `wrk -t2 -c16`; latency: `wrk -t1 -c1 --latency`; each repeated per round with the
+servers' order rotated, and the median of the rounds taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.client
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.exceptions
+import uvicorn
+from botocore.config import Config
+
+import wire
+from figures import Figure, Target
+
+HANDLER_SOURCE = 'def handler(event, context):\n    return {"statusCode": 200, "body": "hello"}\n'
+EXPECTED_BODY = b"hello"
+# Both serverless-offline (`python3` on PATH) and Portico run this interpreter, whatever the
+# runtime's name says; python3.12 is a runtime both accept.
+FUNCTION_RUNTIME = "python3.12"
+FUNCTION_NAME = "bench-gateway"
+SERVERLESS_VERSION = "3.40.0"  # the last major version that runs without a login
+SERVERLESS_OFFLINE_VERSION = "13.10.1"  # the last major version for serverless v3
+NPM_CACHE = Path(__file__).parent / ".cache" / "serverless-offline"
+SERVERLESS_YML = f"""\
+service: portico-bench
+frameworkVersion: "3"
+provider:
+  name: aws
+  runtime: {FUNCTION_RUNTIME}
+functions:
+  hello:
+    handler: handler.handler
+    events:
+      - httpApi: "*"
+plugins:
+  - serverless-offline
+"""
+# wrk calls `done` once, after the run, so the script costs nothing per request.
+WRK_SCRIPT = """\
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "wrk-result %d %d %d %d %d %d %d %d %d\\n",
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+WRK_RESULT = "wrk-result "
+UVICORN_HELLO = "uvicorn-hello"
+CHECKED_REQUESTS = 20
+START_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 30.0
+HIGH_CONCURRENCY = 16
+TARGETS = {
+    # Portico serves at least twice serverless-offline's requests/s at concurrency 16 ...
+    "gateway_portico_throughput_c16": Target(2.0, at_least=True, of_ratio=True),
+    # ... answers faster than it at concurrency 1 ...
+    "gateway_portico_latency_c1_p50": Target(1.0, of_ratio=True),
+    # ... and keeps at least 35% of what uvicorn alone serves.
+    "gateway_portico_throughput_c16_vs_uvicorn": Target(0.35, at_least=True, of_ratio=True),
+    "gateway_failed_responses": Target(1.0),
+}
+
+
+@dataclass(frozen=True)
+class GatewaySizes:
+    warmup_s: int
+    rounds: int
+    throughput_s: int
+    latency_s: int
+
+
+class NotServing(Exception):
+    """A server could not be started, or did not answer 200 `hello`."""
+
+
+class Unavailable(Exception):
+    """What a server needs is missing on this machine (node, npm, a package download)."""
+
+
+# -- the servers ------------------------------------------------------------------------------
+
+
+@dataclass
+class Contender:
+    """A server under load: `key` names its figures, `url` is what wrk loads."""
+
+    key: str
+    label: str
+    url: str
+    throughput: list[WrkRun] = field(default_factory=list)
+    latency: list[WrkRun] = field(default_factory=list)
+    failed_responses: int = 0
+
+
+async def hello_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    headers = [(b"content-type", b"text/plain"), (b"content-length", b"5")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": EXPECTED_BODY})
+
+
+async def _serve_hello() -> None:
+    config = uvicorn.Config(
+        hello_app,
+        host="127.0.0.1",
+        port=0,
+        loop="none",
+        http="httptools",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.ensure_future(server.serve())
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.01)
+    if server.started:
+        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        print(f"uvicorn hello ready on http://{host}:{port}", flush=True)
+    await serving
+
+
+def serve_hello() -> None:
+    import uvloop
+
+    uvloop.run(_serve_hello())
+
+
+def start_uvicorn(root: Path, stack: contextlib.ExitStack) -> Contender:
+    server = wire.ServerProcess.start([sys.executable, __file__, UVICORN_HELLO], root / "uv.log")
+    stack.callback(server.stop)
+    return Contender("uvicorn", "uvicorn hello world", server.url + "/")
+
+
+def start_portico(root: Path, stack: contextlib.ExitStack) -> Contender:
+    """`portico up`, the function and a quick-created HTTP API on it, all through boto3."""
+    server = wire.start_portico(root / "portico-data", root / "portico.log")
+    stack.callback(server.stop)
+    try:
+        endpoint = create_http_api(server.url)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        raise NotServing(f"Portico: setting up the HTTP API failed: {error}") from error
+    return Contender("portico", "Portico HTTP API", endpoint + "/")
+
+
+def _client(service: str, url: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=wire.REGION,
+        aws_access_key_id=wire.ACCESS_KEY_ID,
+        aws_secret_access_key=wire.SECRET_ACCESS_KEY,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def create_http_api(url: str) -> str:
+    """Creates the function and an HTTP API on it as one would on AWS; returns ApiEndpoint."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("app.py", HANDLER_SOURCE)
+    functions = _client("lambda", url)
+    function_arn = functions.create_function(
+        FunctionName=FUNCTION_NAME,
+        Runtime=FUNCTION_RUNTIME,
+        Role=wire.ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": archive.getvalue()},
+    )["FunctionArn"]
+    functions.get_waiter("function_active_v2").wait(FunctionName=FUNCTION_NAME)
+    api = _client("apigatewayv2", url).create_api(
+        Name=FUNCTION_NAME, ProtocolType="HTTP", Target=function_arn
+    )
+    account = function_arn.split(":")[4]
+    functions.add_permission(
+        FunctionName=FUNCTION_NAME,
+        StatementId="bench-gateway-invoke",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{wire.REGION}:{account}:{api['ApiId']}/*",
+    )
+    endpoint: str = api["ApiEndpoint"]
+    return endpoint
+
+
+def install_serverless_offline() -> Path:
+    """serverless v3 and serverless-offline, pinned, installed once into bench/.cache/."""
+    if shutil.which("npm") is None:
+        raise Unavailable("serverless-offline: node and npm are not on PATH")
+    binary = NPM_CACHE / "node_modules" / ".bin" / "serverless"
+    wanted = {"serverless": SERVERLESS_VERSION, "serverless-offline": SERVERLESS_OFFLINE_VERSION}
+    if binary.exists() and all(_npm_version(name) == v for name, v in wanted.items()):
+        return binary
+    NPM_CACHE.mkdir(parents=True, exist_ok=True)
+    manifest = {"name": "portico-bench-serverless-offline", "private": True}
+    (NPM_CACHE / "package.json").write_text(json.dumps({**manifest, "dependencies": wanted}))
+    print(
+        f"installing serverless@{SERVERLESS_VERSION} and serverless-offline@"
+        f"{SERVERLESS_OFFLINE_VERSION} into {NPM_CACHE} ...",
+        flush=True,
+    )
+    argv = ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"]
+    done = subprocess.run(argv, cwd=NPM_CACHE, capture_output=True, text=True)
+    if done.returncode != 0 or not binary.exists():
+        raise Unavailable(f"serverless-offline: npm install failed:\n{done.stdout}{done.stderr}")
+    return binary
+
+
+def _npm_version(package: str) -> str | None:
+    try:
+        manifest = NPM_CACHE / "node_modules" / package / "package.json"
+        version: str = json.loads(manifest.read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return version
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def serverless_environment() -> dict[str, str]:
+    """Its Python runner starts `python3` from PATH (and VIRTUAL_ENV's bin first): this
+    interpreter's directory goes first, so both emulators run the same Python."""
+    environment = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        "SLS_TELEMETRY_DISABLED": "1",
+        "SLS_NOTIFICATIONS_MODE": "off",
+    }
+    if sys.prefix != sys.base_prefix:
+        environment["VIRTUAL_ENV"] = sys.prefix
+    return environment
+
+
+def start_serverless_offline(root: Path, stack: contextlib.ExitStack) -> Contender:
+    """`serverless offline` with its default options (host and ports set); its process group
+    (node and the Python processes it spawns) is stopped afterwards."""
+    binary = install_serverless_offline()
+    (NPM_CACHE / "serverless.yml").write_text(SERVERLESS_YML)
+    (NPM_CACHE / "handler.py").write_text(HANDLER_SOURCE)
+    http_port = free_port()
+    argv = [str(binary), "offline", "--host", "127.0.0.1"]
+    argv += ["--httpPort", str(http_port), "--lambdaPort", str(free_port())]
+    with (root / "serverless-offline.log").open("w") as log:
+        process = subprocess.Popen(
+            argv,
+            cwd=NPM_CACHE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=serverless_environment(),
+            start_new_session=True,
+        )
+    stack.callback(stop_process_group, process)
+    if not _accepts_connections(process, http_port):
+        log_text = (root / "serverless-offline.log").read_text()
+        raise NotServing(f"serverless offline did not start:\n{log_text}")
+    return Contender("serverless_offline", "serverless-offline", f"http://127.0.0.1:{http_port}/")
+
+
+def _accepts_connections(process: subprocess.Popen[bytes], port: int) -> bool:
+    """Node prints its banner through a log file, so readiness is the port accepting."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            time.sleep(0.1)
+        else:
+            return True
+    return False
+
+
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # the Python runners it may have left behind
+
+
+def check_serving(contender: Contender) -> None:
+    """Every one of a few requests must answer 200 `hello`: fail loudly before measuring."""
+    parts = urllib.parse.urlsplit(contender.url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+    try:
+        for _ in range(CHECKED_REQUESTS):
+            connection.request("GET", parts.path)
+            response = connection.getresponse()
+            body = response.read()
+            if response.status != 200 or body != EXPECTED_BODY:
+                raise NotServing(
+                    f"{contender.label} answered {response.status} {body[:300]!r} to GET "
+                    f"{contender.url} (expected 200 {EXPECTED_BODY!r})"
+                )
+    except OSError as error:
+        raise NotServing(f"{contender.label} at {contender.url}: {error}") from error
+    finally:
+        connection.close()
+
+
+# -- wrk --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    requests: int
+    duration_s: float
+    failed: int  # non-2xx/3xx responses and socket errors (connect, read, write, timeout)
+    non_success: int
+    p50_us: float
+    p99_us: float
+
+    @property
+    def successful_rate(self) -> float:
+        return (self.requests - self.non_success) / self.duration_s
+
+
+def parse_wrk(output: str) -> WrkRun:
+    line = next((ln for ln in output.splitlines() if ln.startswith(WRK_RESULT)), None)
+    if line is None:
+        raise SystemExit(f"wrk printed no result:\n{output}")
+    requests, duration_us, connect, read, write, status, timeout, p50, p99 = (
+        int(value) for value in line.removeprefix(WRK_RESULT).split()
+    )
+    return WrkRun(
+        requests=requests,
+        duration_s=duration_us / 1e6,
+        failed=connect + read + write + status + timeout,
+        non_success=status,
+        p50_us=float(p50),
+        p99_us=float(p99),
+    )
+
+
+@dataclass(frozen=True)
+class Wrk:
+    binary: str
+    script: Path
+
+    def run(self, url: str, connections: int, seconds: int) -> WrkRun:
+        threads = min(2, connections)
+        argv = [self.binary, f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
+        argv += ["--timeout", "5s", "-s", str(self.script)]
+        if connections == 1:
+            argv.append("--latency")
+        done = subprocess.run([*argv, url], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} {url} failed:\n{done.stdout}{done.stderr}")
+        return parse_wrk(done.stdout)
+
+    def version(self) -> str:
+        done = subprocess.run([self.binary, "-v"], capture_output=True, text=True)
+        first = (done.stdout or done.stderr).splitlines()[:1]
+        return first[0].split("[")[0].strip() if first else "wrk"
+
+
+def find_wrk() -> str | None:
+    """wrk from PATH; as root on a Debian-like system, installed with apt-get when missing."""
+    found = shutil.which("wrk")
+    if found or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return found
+    print("wrk is missing: apt-get install -y wrk", flush=True)
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    if subprocess.run(install, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True)
+        subprocess.run(install, capture_output=True)
+    return shutil.which("wrk")
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+@dataclass
+class GatewayReport:
+    title: str = ""
+    figures: list[Figure] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # what this machine could not run
+    failures: list[str] = field(default_factory=list)  # servers that answered wrongly
+
+
+Starter = Callable[[Path, contextlib.ExitStack], Contender]
+STARTERS: dict[str, Starter] = {
+    "uvicorn": start_uvicorn,
+    "serverless_offline": start_serverless_offline,
+    "portico": start_portico,
+}
+
+
+def start_all(root: Path, stack: contextlib.ExitStack, report: GatewayReport) -> list[Contender]:
+    contenders = []
+    for start in STARTERS.values():
+        try:
+            contender = start(root, stack)
+            check_serving(contender)
+        except Unavailable as missing:
+            report.skipped.append(str(missing))
+        except NotServing as problem:
+            report.failures.append(str(problem))
+        else:
+            contenders.append(contender)
+    return contenders
+
+
+def rotated(contenders: Sequence[Contender], by: int) -> list[Contender]:
+    shift = by % len(contenders)
+    return [*contenders[shift:], *contenders[:shift]]
+
+
+def measure(wrk: Wrk, contenders: Sequence[Contender], sizes: GatewaySizes) -> None:
+    """Each round: every server's throughput run, then every server's latency run, in an
+    order rotated per round so that drifts of the machine hit all of them alike."""
+    for contender in contenders:  # warm: environments started, caches and JITs filled
+        warm = wrk.run(contender.url, HIGH_CONCURRENCY, sizes.warmup_s)
+        contender.failed_responses += warm.failed
+    for index in range(sizes.rounds):
+        order = rotated(contenders, index)
+        for contender in order:
+            contender.throughput.append(
+                wrk.run(contender.url, HIGH_CONCURRENCY, sizes.throughput_s)
+            )
+        for contender in order:
+            contender.latency.append(wrk.run(contender.url, 1, sizes.latency_s))
+    for contender in contenders:
+        contender.failed_responses += sum(
+            r.failed for r in contender.throughput + contender.latency
+        )
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def contender_figures(contender: Contender) -> dict[str, Figure]:
+    prefix = f"gateway_{contender.key}"
+    rates = [run.successful_rate for run in contender.throughput]
+    return {
+        "throughput": Figure(f"{prefix}_throughput_c16", _median(rates), "requests/s"),
+        "p50": Figure(
+            f"{prefix}_latency_c1_p50", _median([r.p50_us for r in contender.latency]), "µs"
+        ),
+        "p99": Figure(
+            f"{prefix}_latency_c1_p99", _median([r.p99_us for r in contender.latency]), "µs"
+        ),
+        "failed": Figure(f"{prefix}_failed_responses", contender.failed_responses, "responses"),
+    }
+
+
+def figures(contenders: Sequence[Contender]) -> list[Figure]:
+    """Each server's figures: serverless-offline's against uvicorn's, Portico's against
+    serverless-offline's and (as `..._vs_uvicorn`) against uvicorn's."""
+    by_key = {contender.key: contender_figures(contender) for contender in contenders}
+    uvicorn_, offline, portico = (by_key.get(key) for key in STARTERS)
+    result: list[Figure] = []
+    if uvicorn_:
+        result += _against(uvicorn_, None)
+    if offline:
+        result += _against(offline, uvicorn_)
+    if portico:
+        result += _against(portico, offline)
+        if uvicorn_:
+            result += _against(portico, uvicorn_, "_vs_uvicorn")
+    failed = [server["failed"] for server in by_key.values()]
+    result += failed
+    result.append(Figure("gateway_failed_responses", sum(f.value for f in failed), "responses"))
+    return result
+
+
+def _against(
+    these: dict[str, Figure], baseline: dict[str, Figure] | None, suffix: str = ""
+) -> list[Figure]:
+    kinds = ("throughput", "p50", "p99")
+    if baseline is None:
+        return [these[kind] for kind in kinds]
+    return [these[kind].against(baseline[kind], these[kind].name + suffix) for kind in kinds]
+
+
+def title(wrk: Wrk, sizes: GatewaySizes) -> str:
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    return (
+        f"HTTP API gateway under {wrk.version()}: {sizes.rounds} rounds, median; requests/s "
+        f"with -t2 -c{HIGH_CONCURRENCY} for {sizes.throughput_s}s,\n"
+        f"  latency with -t1 -c1 --latency for {sizes.latency_s}s. GET / answered `hello` by "
+        f"uvicorn {uvicorn.__version__} (1 worker, httptools,\n"
+        f"  uvloop), serverless {SERVERLESS_VERSION} + serverless-offline "
+        f"{SERVERLESS_OFFLINE_VERSION} on node {node or '-'} (httpApi event, default\n"
+        f"  options) and Portico (`portico up`, a quick-created HTTP API). wrk and the servers "
+        f"share the {os.cpu_count()} CPUs."
+    )
+
+
+def run(sizes: GatewaySizes, root: Path) -> GatewayReport:
+    report = GatewayReport()
+    binary = find_wrk()
+    if binary is None:
+        report.skipped.append("wrk is not installed (apt-get install wrk): no gateway figures")
+        return report
+    root.mkdir(parents=True, exist_ok=True)
+    script = root / "result.lua"
+    script.write_text(WRK_SCRIPT)
+    wrk = Wrk(binary, script)
+    report.title = title(wrk, sizes)
+    with contextlib.ExitStack() as stack:
+        contenders = start_all(root, stack, report)
+        if contenders:
+            measure(wrk, contenders, sizes)
+    report.figures = figures(contenders)
+    return report
+
+
+if __name__ == "__main__" and sys.argv[1:] == [UVICORN_HELLO]:
+    serve_hello()
