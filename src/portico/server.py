@@ -43,6 +43,9 @@ async def serve(settings: Settings, example: Path | None = None) -> None:
         log_level="warning",
         access_log=False,
         server_header=False,  # AWS endpoints do not name their server
+        # The peer's address is the caller's: X-Forwarded-For is data for the functions (the
+        # gateway passes it on), not something to rewrite the client address from.
+        proxy_headers=False,
         timeout_graceful_shutdown=30,
     )
     server = _Server(config)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +279,78 @@ def test_a_no_content_answer_keeps_the_connection_usable(shared_server: Server) 
         for _ in range(3):
             answer = client.delete(api["ApiEndpoint"] + "/item")
             assert (answer.status_code, answer.content) == (204, b"")
+
+
+class _Backend(BaseHTTPRequestHandler):
+    """An HTTP backend that answers with what it was asked."""
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        document = {
+            "method": self.command,
+            "path": self.path,
+            "headers": {name.lower(): value for name, value in self.headers.items()},
+            "body": self.rfile.read(length).decode(),
+        }
+        data = json.dumps(document).encode()
+        self.send_response(202)
+        self.send_header("content-type", "application/json")
+        self.send_header("x-backend", "yes")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def backend() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Backend)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_proxy_with_parameter_mapping(shared_server: Server, backend: str) -> None:
+    gateway = shared_server.client("apigatewayv2")
+    api = gateway.create_api(Name="proxy", ProtocolType="HTTP")
+    integration = gateway.create_integration(
+        ApiId=api["ApiId"],
+        IntegrationType="HTTP_PROXY",
+        IntegrationMethod="ANY",
+        IntegrationUri=f"{backend}/store/{{proxy}}",
+        PayloadFormatVersion="1.0",
+        RequestParameters={
+            "append:header.x-request": "$context.requestId",
+            "overwrite:querystring.source": "gateway",
+            "remove:header.x-secret": "''",
+        },
+        ResponseParameters={"202": {"overwrite:header.x-mapped": "$response.header.x-backend"}},
+    )
+    gateway.create_route(
+        ApiId=api["ApiId"],
+        RouteKey="ANY /shop/{proxy+}",
+        Target=f"integrations/{integration['IntegrationId']}",
+    )
+    gateway.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
+    answer = httpx.post(
+        f"{api['ApiEndpoint']}/shop/cart/items?source=client&page=2",
+        content=b"payload",
+        headers={"x-secret": "hidden", "x-kept": "1"},
+    )
+    assert answer.status_code == 202, answer.text
+    seen = answer.json()
+    assert seen["method"] == "POST"
+    assert seen["path"].startswith("/store/cart/items?")
+    assert "source=gateway" in seen["path"] and "page=2" in seen["path"]
+    assert "source=client" not in seen["path"]
+    assert seen["body"] == "payload"
+    assert seen["headers"]["x-request"] == answer.headers["apigw-requestid"]
+    assert seen["headers"]["x-kept"] == "1"
+    assert "x-secret" not in seen["headers"]
+    assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"
+    assert answer.headers["x-mapped"] == "yes"

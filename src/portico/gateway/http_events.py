@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -182,7 +183,12 @@ def encode_body(body: bytes, content_type: str | None) -> tuple[str | None, bool
 
 def clf_time(epoch_ms: int) -> str:
     """`12/Mar/2020:19:03:58 +0000` (Common Log Format, UTC, month names not localised)."""
-    moment = time.gmtime(epoch_ms / 1000)
+    return _clf_second(epoch_ms // 1000)
+
+
+@functools.lru_cache(maxsize=8)  # every request of the same second shares the text
+def _clf_second(epoch_seconds: int) -> str:
+    moment = time.gmtime(epoch_seconds)
     return (
         f"{moment.tm_mday:02d}/{_MONTHS[moment.tm_mon - 1]}/{moment.tm_year}:"
         f"{moment.tm_hour:02d}:{moment.tm_min:02d}:{moment.tm_sec:02d} +0000"

@@ -171,9 +171,10 @@ class HttpProxy:
         url = self._uri
         parameters = request.context.path_parameters or {}
         for name, value in parameters.items():
-            url = url.replace("{" + name + "+}", quote(value)).replace(
-                "{" + name + "}", quote(value, safe="")
-            )
+            # A greedy variable's value spans segments: its slashes stay slashes.
+            greedy = "{" + name + "+}" in request.resource_path
+            encoded = quote(value, safe="/" if greedy else "")
+            url = url.replace("{" + name + "+}", encoded).replace("{" + name + "}", encoded)
         if request.resource_path == "$default" and _has_no_path(url):
             url = url.rstrip("/") + request.request.raw_path
         query = request.request.raw_query

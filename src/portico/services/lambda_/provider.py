@@ -433,21 +433,12 @@ class LambdaProvider:
     async def invoke_url(
         self, account_id: str, region: str, function_name: str, qualifier: str, payload: bytes
     ) -> InvocationResult:
-        """A synchronous invocation for a function URL request (`payload`: the 2.0 event)."""
-        context = RequestContext(
-            request_id=str(uuid.uuid4()),
-            service="lambda",
-            operation="Invoke",
-            region=region,
-            account_id=account_id,
-            caller=None,
+        """A synchronous invocation for a function URL or an HTTP API request (`payload`: the
+        event)."""
+        config, reported = await self._resolver.invoke_target(
+            account_id, region, function_name, qualifier
         )
-        version = await self._resolver.version(context, function_name, qualifier, route=True)
-        record = await self._resolver.record(context, version.name)
-        config = await self._resolver.function_config(context, version, record)
-        return await self._runtime.invoke(
-            config, payload, qualifier=None if qualifier == LATEST else version.version
-        )
+        return await self._runtime.invoke(config, payload, qualifier=reported)
 
     # -- asynchronous invocation -------------------------------------------------------------
 

@@ -88,6 +88,32 @@ class Resolver:
             raise self.not_found(context, ref.name, qualifier)
         return version
 
+    async def invoke_target(
+        self, account_id: str, region: str, name: str, qualifier: str
+    ) -> tuple[FunctionConfig, str | None]:
+        """What a synchronous invocation of `name:qualifier` runs: the configuration, and the
+        qualifier the invocation reports. Kept while the qualifier always names the same
+        version (not for an alias that shifts traffic by weight)."""
+        key = ("target", account_id, region, name, qualifier)
+        found: tuple[FunctionConfig, str | None] | None = self._cache.get(key)
+        if found is not None:
+            return found
+        generation = self._generation
+        context = RequestContext("", "lambda", "Invoke", region, account_id, None)
+        version = await self.version(context, name, qualifier, route=True)
+        record = await self.record(context, version.name)
+        config = await self.function_config(context, version, record)
+        target = (config, None if qualifier == LATEST else version.version)
+        if generation == self._generation and await self._fixed(context, name, qualifier):
+            self._cache[key] = target
+        return target
+
+    async def _fixed(self, context: RequestContext, name: str, qualifier: str) -> bool:
+        if not qualifier or qualifier == LATEST or qualifier.isdigit():
+            return True
+        alias = await self._aliases.find(context, parse_function(name).name, qualifier)
+        return alias is not None and not alias.routing
+
     async def function_config(
         self, context: RequestContext, version: FunctionVersion, record: FunctionRecord
     ) -> FunctionConfig:
