@@ -175,3 +175,21 @@ def test_a_deleted_alias_can_get_a_url_again(server: Server) -> None:
         FunctionName="aliased", Qualifier="live", AuthType="NONE"
     )
     assert config["FunctionUrl"].startswith("http://")
+
+
+def test_cors_is_served_from_the_url_config(server: Server) -> None:
+    client = server.client("lambda")
+    create(client, name="browser")
+    config = client.create_function_url_config(
+        FunctionName="browser",
+        AuthType="AWS_IAM",
+        Cors={"AllowOrigins": ["https://app.example.com"], "AllowMethods": ["GET"]},
+    )
+    url_id = urlsplit(config["FunctionUrl"]).netloc.split(".")[0]
+    preflight = httpx.options(
+        f"{server.url}/_portico/lambda-url/{url_id}/data",
+        headers={"origin": "https://app.example.com", "access-control-request-method": "GET"},
+    )
+    assert preflight.status_code == 204  # answered before authentication, as browsers need
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert preflight.headers["access-control-allow-methods"] == "GET"

@@ -3,6 +3,7 @@
 Host: <url-id>.lambda-url.<region>.localhost[:port]   GET /any/path?x=1
 or    /_portico/lambda-url/<url-id>/any/path?x=1      (clients that cannot set Host)
   -> resolve the url id                     unknown: 403 {"Message":null}
+  -> Cors configured: preflights answered here, CORS headers set on every answer
   -> AWS_IAM: SigV4 (service "lambda")      unsigned or bad: 403 {"Message":"Forbidden"}
   -> payload-2.0 event -> invoke -> map the result to the HTTP response
 """
@@ -14,12 +15,13 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from portico.aws import sigv4
 from portico.errors import AwsError
+from portico.gateway.http_api.cors import CorsPolicy, request_origin
 from portico.gateway.http_events import (
     EventContext,
     HttpRequest,
@@ -54,6 +56,8 @@ class ResolvedUrl(Protocol):
     def qualifier(self) -> str: ...
     @property
     def auth_type(self) -> str: ...
+    @property
+    def cors(self) -> Mapping[str, Any]: ...  # the URL's Cors (AllowOrigins, ...), {} if none
 
 
 class UrlResolver(Protocol):
@@ -154,6 +158,25 @@ class FunctionUrlEndpoint:
         target = None if where is None else await self._urls.resolve(where.url_id)
         if where is None or target is None:
             return _refusal(403, None, "AccessDeniedException")
+        cors = CorsPolicy.compile(target.cors) if target.cors else None
+        if cors is not None:
+            headers = _headers(scope)
+            if scope["method"] == "OPTIONS":
+                preflight = cors.preflight("OPTIONS", headers)
+                if preflight is not None:
+                    return preflight
+            result = await self._invoked(scope, receive, request_id, where, target)
+            return cors.decorate(result, request_origin(headers))
+        return await self._invoked(scope, receive, request_id, where, target)
+
+    async def _invoked(
+        self,
+        scope: Scope,
+        receive: Receive,
+        request_id: str,
+        where: Addressed,
+        target: ResolvedUrl,
+    ) -> HttpResult:
         body = await _read_body(receive, self._max_body)
         if body is None:
             return _refusal(413, "Request Entity Too Large", "RequestEntityTooLargeException")

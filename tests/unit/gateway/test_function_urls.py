@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -29,16 +29,20 @@ class Target:
     function_name: str
     qualifier: str
     auth_type: str
+    cors: dict[str, Any] = field(default_factory=dict)
 
 
 class Urls:
-    def __init__(self, auth_type: str = "NONE") -> None:
+    def __init__(self, auth_type: str = "NONE", cors: dict[str, Any] | None = None) -> None:
         self.auth_type = auth_type
+        self.cors = cors or {}
 
     async def resolve(self, url_id: str) -> Target | None:
         if url_id != URL_ID:
             return None
-        return Target(URL_ID, "000000000000", "eu-west-1", "fn", "$LATEST", self.auth_type)
+        return Target(
+            URL_ID, "000000000000", "eu-west-1", "fn", "$LATEST", self.auth_type, self.cors
+        )
 
 
 class Function:
@@ -198,3 +202,39 @@ async def test_aws_iam_needs_a_good_signature() -> None:
     assert context["accountId"] == "000000000000"
     assert context["authorizer"]["iam"]["accessKey"] == KEY.access_key_id
     assert context["authorizer"]["iam"]["userArn"] == "arn:aws:iam::000000000000:root"
+
+
+CORS = {"AllowOrigins": ["https://app.example.com"], "AllowMethods": ["POST"], "MaxAge": 60}
+
+
+@pytest.mark.asyncio
+async def test_cors_preflights_are_answered_without_the_function() -> None:
+    function = Function()
+    authenticate = sigv4_authenticator(StaticCredentials(KEY), "000000000000")
+    app = FunctionUrlEndpoint(Urls("AWS_IAM", CORS), function, authenticate)
+    preflight = scope(
+        headers=[
+            ("host", HOST),
+            ("origin", "https://app.example.com"),
+            ("access-control-request-method", "POST"),
+        ]
+    )
+    preflight["method"] = "OPTIONS"
+    status, headers, body = await call(app, preflight)
+    assert (status, body) == (204, b"")
+    assert headers["access-control-allow-origin"] == "https://app.example.com"
+    assert headers["access-control-max-age"] == "60"
+    assert not function.calls
+
+
+@pytest.mark.asyncio
+async def test_cors_headers_are_set_on_answers() -> None:
+    authenticate = sigv4_authenticator(StaticCredentials(KEY), "000000000000")
+    app = FunctionUrlEndpoint(Urls("NONE", CORS), Function(), authenticate)
+    asked = scope(headers=[("host", HOST), ("origin", "https://app.example.com")])
+    status, headers, _body = await call(app, asked)
+    assert status == 200
+    assert headers["access-control-allow-origin"] == "https://app.example.com"
+    stranger = scope(headers=[("host", HOST), ("origin", "https://evil.example.com")])
+    _status, headers, _body = await call(app, stranger)
+    assert "access-control-allow-origin" not in headers

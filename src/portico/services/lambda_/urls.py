@@ -119,6 +119,7 @@ class UrlTarget:
     function_name: str
     qualifier: str
     auth_type: str
+    cors: dict[str, Any] = field(default_factory=dict)
 
 
 URLS = RecordKind("lambda.url", UrlConfig.to_json, UrlConfig.from_json)
@@ -228,6 +229,7 @@ class FunctionUrls:
             where.function_name,
             where.qualifier,
             config.value.auth_type,
+            config.value.cors,
         )
 
     # -- operations ----------------------------------------------------------------------
