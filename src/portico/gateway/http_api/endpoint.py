@@ -418,16 +418,17 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 def _http_request(scope: Scope, raw_path: str, body: bytes) -> HttpRequest:
     client = scope.get("client") or ("", 0)
-    server = scope.get("server") or ("", 0)
-    headers = _headers(scope)
-    present = {name for name, _value in headers}
     source_ip = str(client[0])
-    forwarded = (
-        ("x-forwarded-for", source_ip),
-        ("x-forwarded-port", str(server[1])),
-        ("x-forwarded-proto", str(scope.get("scheme", "http"))),
-    )
-    headers.extend(item for item in forwarded if item[0] not in present)
+    raw: list[tuple[bytes, bytes]] = scope["headers"]
+    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+    present = {name for name, _value in raw}
+    if b"x-forwarded-for" not in present:
+        headers.append(("x-forwarded-for", source_ip))
+    if b"x-forwarded-port" not in present:
+        server = scope.get("server") or ("", 0)
+        headers.append(("x-forwarded-port", str(server[1])))
+    if b"x-forwarded-proto" not in present:
+        headers.append(("x-forwarded-proto", str(scope.get("scheme", "http"))))
     return HttpRequest(
         method=scope["method"],
         raw_path=raw_path,

@@ -37,6 +37,7 @@ Invoke = Callable[[str, str, str, str, bytes], Awaitable[InvocationResult]]
 """(account id, region, function name, qualifier, event bytes) -> the invocation's result."""
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode  # stateless, built once
 # Headers that belong to one connection, not to the request (RFC 9110 7.6.1), and those the
 # forwarding itself sets.
 _HOP_BY_HOP = frozenset(
@@ -131,7 +132,7 @@ class LambdaProxy:
 
     async def call(self, request: IntegrationRequest) -> IntegrationOutcome:
         started = time.perf_counter()
-        event = json.dumps(self._build(request), separators=(",", ":")).encode()
+        event = _COMPACT_JSON(self._build(request)).encode()
         target = self._target
         invocation = self._invoke(
             target.account_id, target.region, target.function_name, target.qualifier, event
