@@ -72,7 +72,7 @@ async def test_create_get_update(
     assert updated["CreationTime"] == created["CreationTime"]
     assert updated["LastModifiedTime"] == "2023-11-14T22:13:21.500000Z"
     assert await urls.resolve(url_id.upper()) == UrlTarget(
-        url_id, "000000000000", "eu-west-1", "fn", "$LATEST", "AWS_IAM"
+        url_id, "000000000000", "eu-west-1", "fn", "$LATEST", "AWS_IAM", cors
     )
 
 
