@@ -45,11 +45,12 @@ class FunctionConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "environment", MappingProxyType(dict(self.environment)))
 
-    @property
+    # Read on every invoke: computed once (the instance is frozen).
+    @cached_property
     def function_arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
 
-    @property
+    @cached_property
     def log_group_name(self) -> str:
         return self.log_group or f"/aws/lambda/{self.function_name}"
 
@@ -63,7 +64,7 @@ class FunctionConfig:
         encoded = json.dumps(values, sort_keys=True, default=str).encode()
         return hashlib.sha256(encoded).hexdigest()[:16]
 
-    @property
+    @cached_property
     def pool_key(self) -> tuple[str, str]:
         return (self.function_name, self.revision)
 

@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +44,9 @@ from portico.runtime.processes import EnvProcess, ExitStatus
 
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 CHANNEL_LOST_GRACE = 0.5  # seconds
+# Timers may fire up to a clock tick early (uvloop counts milliseconds): a memory check
+# that due is made then, rather than put off by a timer of no delay.
+_CLOCK_SLACK = 0.001  # seconds
 
 
 class State(enum.Enum):
@@ -105,7 +107,7 @@ class ExecutionEnvironment:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
-        self.id = uuid.uuid4().hex
+        self.id = os.urandom(16).hex()
         self.log_stream = new_stream_name(config.version)
         self.state = State.STARTING
         self.provisioned = provisioned
@@ -136,8 +138,10 @@ class ExecutionEnvironment:
         self._capture: OutputCapture | None = None
         self._out_of_memory = False
         self._flooded = False
-        self._deadline = 0.0
+        self._deadline = 0.0  # loop time
+        self._next_memory_check = 0.0  # loop time
         self._tick: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._init_reported = False
 
     @property
@@ -152,7 +156,7 @@ class ExecutionEnvironment:
 
     async def start(self) -> None:
         """Start the process and run INIT; raises InitFailed (the environment is then dead)."""
-        loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
         # stdout and stderr share one pipe: one log stream, in the order written.
         out_read, out_write = os.pipe()
@@ -215,29 +219,26 @@ class ExecutionEnvironment:
     # -- INVOKE -------------------------------------------------------------------------
 
     async def invoke(self, request: InvocationRequest) -> InvocationResult:
-        assert self._capture is not None and self._transport is not None
-        loop = asyncio.get_running_loop()
+        capture, transport, loop = self._capture, self._transport, self._loop
+        assert capture is not None and transport is not None and loop is not None
+        request_id = request.request_id
         self.state = State.BUSY
         self.invocations += 1
-        self._current = request.request_id
+        self._current = request_id
         self.accepting = False
         self._outcome = outcome_future = loop.create_future()
-        self._capture.add(self._lines.start(request.request_id))
+        capture.add(self._lines.start(request_id))
         started = time.perf_counter()
-        self._transport.send_invocation(request)
-        self._deadline = loop.time() + self.config.timeout
-        self._tick = loop.call_later(
-            min(self._settings.memory_check_interval, self.config.timeout), self._on_tick
-        )
-        try:
-            outcome = await outcome_future
-        finally:
-            if self._tick is not None:
-                self._tick.cancel()
-                self._tick = None
+        transport.send_invocation(request)
+        now = loop.time()
+        self._deadline = now + self.config.timeout
+        self._next_memory_check = now + self._settings.memory_check_interval
+        if self._tick is None:
+            self._tick = loop.call_at(min(self._next_memory_check, self._deadline), self._on_tick)
+        outcome = await outcome_future
         duration_ms = (time.perf_counter() - started) * 1000
         self._current = None
-        if self._transport.implicit_next:
+        if transport.implicit_next:
             self.accepting = True
         self.last_used = self._clock()
         result = self._finish_invocation(request, outcome, duration_ms)
@@ -293,46 +294,51 @@ class ExecutionEnvironment:
         capture = self._capture
         assert capture is not None
         capture.drain()
-        if outcome.error_type in ("Runtime.ExitError", "Runtime.OutOfMemory"):
+        error_type = outcome.error_type
+        if error_type == "Runtime.ExitError" or error_type == "Runtime.OutOfMemory":
             message = json.loads(outcome.payload).get("errorMessage", "")
             capture.add(f"{message}\nRuntime.ExitError\n")
         init_ms = None
         if not self._init_reported:
             init_ms = self.init_duration_ms
             self._init_reported = True
+        config = self.config
+        request_id = request.request_id
+        status = outcome.status
+        succeeded = status == SUCCESS
+        max_memory_used_mb = self._max_memory_used_mb(outcome)
         report = Report(
-            request_id=request.request_id,
-            duration_ms=duration_ms,
-            memory_size=self.config.memory_size,
-            max_memory_used_mb=self._max_memory_used_mb(outcome),
-            init_duration_ms=init_ms,
-            status=outcome.status,
-            error_type=outcome.error_type if outcome.status != SUCCESS else None,
-            platform_error=outcome.platform_error,
+            request_id,
+            duration_ms,
+            config.memory_size,
+            max_memory_used_mb,
+            init_ms,
+            status,
+            None if succeeded else error_type,
+            outcome.platform_error,
         )
-        capture.add(self._lines.end(request.request_id))
-        capture.add(self._lines.report(report))
+        capture.add_pair(self._lines.end(request_id), self._lines.report(report))
         events = capture.take()
         self._sink.put(
-            self.config.log_group_name,
+            config.log_group_name,
             self.log_stream,
             events,
-            account_id=self.config.account_id,
-            region=self.config.region,
+            account_id=config.account_id,
+            region=config.region,
         )
         return InvocationResult(
-            request_id=request.request_id,
-            payload=outcome.payload,
-            executed_version=self.config.version,
-            function_error=None if outcome.status == SUCCESS else "Unhandled",
-            error_type=outcome.error_type,
-            status=outcome.status,
-            log_events=tuple(events),
-            duration_ms=duration_ms,
-            init_duration_ms=init_ms,
-            max_memory_used_mb=report.max_memory_used_mb,
-            log_stream=self.log_stream,
-            cold_start=init_ms is not None,
+            request_id,
+            outcome.payload,
+            config.version,
+            None if succeeded else "Unhandled",
+            error_type,
+            status,
+            tuple(events),
+            duration_ms,
+            init_ms,
+            max_memory_used_mb,
+            self.log_stream,
+            init_ms is not None,
         )
 
     def _max_memory_used_mb(self, outcome: Outcome) -> int:
@@ -391,21 +397,30 @@ class ExecutionEnvironment:
             self._outcome.set_result(outcome)
 
     def _on_tick(self) -> None:
-        """One timer per invocation: the timeout, and the memory size between checks."""
+        """The watchdog of the running invocation: its timeout, and its memory size every
+        `memory_check_interval`.
+
+        An invocation that ends leaves the timer armed, and the next one adopts it: the timer
+        is due no later than that one's first check would be (an environment's interval and
+        timeout never change), so when it fires early it just moves on to the right time.
+        Short invocations thus cost no timer each, and an idle environment none at all."""
         self._tick = None
-        if self._current is None or self._process is None:
+        if self._current is None or self._process is None or self.state is not State.BUSY:
             return
-        loop = asyncio.get_running_loop()
-        left = self._deadline - loop.time()
-        if left <= 0:
+        loop = self._loop
+        assert loop is not None
+        now = loop.time()
+        if now >= self._deadline:
             self._on_timeout()
             return
-        rss_kb = _rss_kb(self._process.pid)
-        if rss_kb is not None and rss_kb > self.config.memory_size * 1024:
-            self._out_of_memory = True
-            self._kill()
-            return
-        self._tick = loop.call_later(min(self._settings.memory_check_interval, left), self._on_tick)
+        if now >= self._next_memory_check - _CLOCK_SLACK:
+            rss_kb = _rss_kb(self._process.pid)
+            if rss_kb is not None and rss_kb > self.config.memory_size * 1024:
+                self._out_of_memory = True
+                self._kill()
+                return
+            self._next_memory_check = now + self._settings.memory_check_interval
+        self._tick = loop.call_at(min(self._next_memory_check, self._deadline), self._on_tick)
 
     def _on_timeout(self) -> None:
         if self._current is None:
@@ -461,6 +476,9 @@ class ExecutionEnvironment:
         if self.state is State.DEAD:
             return
         self.state = State.DEAD
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
         if self._capture is not None:
             self._capture.drain(everything=True)
         if self._transport is not None:

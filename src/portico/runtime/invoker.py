@@ -23,7 +23,7 @@ from portico.runtime.ids import IdGenerator
 from portico.runtime.invocation import InvocationRequest, InvocationResult
 from portico.runtime.launch import Launcher
 from portico.runtime.limits import check_request_size
-from portico.runtime.logs import LogSink, MemoryLogSink, now_ms
+from portico.runtime.logs import LogSink, MemoryLogSink
 from portico.runtime.pool import FunctionPool
 
 # Variables an environment gets at its creation, beyond its function's (e.g. credentials
@@ -98,13 +98,14 @@ class Runtime:
         check_request_size(payload)
         self._admit(config)
         request_id = request_id or self._ids.request_id()
-        pool = self._pool(config)
-        self._in_flight[config.function_name] += 1
+        pool = self._pools.get(config.pool_key) or self._pool(config)
+        function_name = config.function_name
+        self._in_flight[function_name] += 1
         self._in_flight_total += 1
         env: ExecutionEnvironment | None = None
         try:
             env = pool.take_idle()
-            if env is not None and not await env.until_accepting(NEXT_GRACE):
+            if env is not None and not env.accepting and not await env.until_accepting(NEXT_GRACE):
                 pool.forget(env)
                 env = None
             if env is None:
@@ -118,17 +119,17 @@ class Runtime:
                 pool.busy.add(env)
             # The deadline counts from the invoke phase, after any INIT.
             request = InvocationRequest(
-                request_id=request_id,
-                payload=payload,
-                deadline_ms=now_ms() + int(config.timeout * 1000),
-                function_arn=config.function_arn + (f":{qualifier}" if qualifier else ""),
-                trace_id=trace_id or self._ids.trace_id(),
-                client_context=client_context,
-                cognito_identity=cognito_identity,
+                request_id,
+                payload,
+                time.time_ns() // 1_000_000 + int(config.timeout * 1000),
+                f"{config.function_arn}:{qualifier}" if qualifier else config.function_arn,
+                trace_id or self._ids.trace_id(),
+                client_context,
+                cognito_identity,
             )
             return await env.invoke(request)
         finally:
-            self._in_flight[config.function_name] -= 1
+            self._in_flight[function_name] -= 1
             self._in_flight_total -= 1
             if env is not None:
                 pool.give_back(env)

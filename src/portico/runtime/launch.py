@@ -50,6 +50,15 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+_HEADER_SIZE = frames.HEADER.size
+_unpack_header = frames.HEADER.unpack_from
+
+
+def _max_rss_kb(meta: dict[str, str]) -> int | None:
+    max_rss = meta.get(frames.MAX_RSS_KB)
+    return int(max_rss) if max_rss and max_rss.isdigit() else None
+
+
 class FramedTransport(asyncio.Protocol):
     """The built-in bootstrap's side of the socketpair, as seen from the host."""
 
@@ -64,33 +73,51 @@ class FramedTransport(asyncio.Protocol):
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
-        for kind, meta, body in self._decoder.feed(data):
+        decoder = self._decoder
+        if not decoder.pending and len(data) >= _HEADER_SIZE:
+            # Usually `data` is one whole frame, a response: read it in place.
+            kind, meta_len, body_len = _unpack_header(data)
+            meta_end = _HEADER_SIZE + meta_len
+            if len(data) == meta_end + body_len:
+                self._dispatch(kind, data[_HEADER_SIZE:meta_end].decode(), data[meta_end:])
+                return
+        for kind, meta, body in decoder.feed_raw(data):
             self._dispatch(kind, meta, body)
 
-    def _dispatch(self, kind: int, meta: dict[str, str], body: bytes) -> None:
+    def _dispatch(self, kind: int, raw_meta: str, body: bytes) -> None:
         peer = self._peer
-        request_id = meta.get(frames.REQUEST_ID, "")
-        error_type = meta.get(frames.ERROR_TYPE, "Unhandled")
-        max_rss = meta.get(frames.MAX_RSS_KB)
-        max_rss_kb = int(max_rss) if max_rss and max_rss.isdigit() else None
-        match kind:
-            case frames.READY:
-                peer.on_ready()
-            case frames.RESPONSE:
-                peer.on_response(request_id, body, max_rss_kb)
-            case frames.ERROR:
-                peer.on_error(request_id, error_type, body, max_rss_kb)
-            case frames.INIT_ERROR:
-                peer.on_init_error(error_type, body)
-            case frames.OUT_OF_MEMORY:
-                peer.on_out_of_memory()
+        if kind == frames.RESPONSE:
+            parts = raw_meta.split("\0")
+            # The built-in bootstrap sends exactly these two, in this order.
+            if len(parts) == 4 and parts[0] == frames.REQUEST_ID and parts[2] == frames.MAX_RSS_KB:
+                max_rss = parts[3]
+                peer.on_response(parts[1], body, int(max_rss) if max_rss.isdigit() else None)
+                return
+            meta = frames.decode_meta_text(raw_meta)
+            peer.on_response(meta.get(frames.REQUEST_ID, ""), body, _max_rss_kb(meta))
+        elif kind == frames.READY:
+            peer.on_ready()
+        elif kind == frames.ERROR:
+            meta = frames.decode_meta_text(raw_meta)
+            peer.on_error(
+                meta.get(frames.REQUEST_ID, ""),
+                meta.get(frames.ERROR_TYPE, "Unhandled"),
+                body,
+                _max_rss_kb(meta),
+            )
+        elif kind == frames.INIT_ERROR:
+            meta = frames.decode_meta_text(raw_meta)
+            peer.on_init_error(meta.get(frames.ERROR_TYPE, "Unhandled"), body)
+        elif kind == frames.OUT_OF_MEMORY:
+            peer.on_out_of_memory()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._peer.on_channel_lost()
 
     def send_invocation(self, invocation: InvocationRequest) -> None:
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(invocation.frame())
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(invocation.frame())
 
     def close(self) -> None:
         if self._transport is not None:

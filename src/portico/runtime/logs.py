@@ -13,7 +13,6 @@ import json
 import math
 import os
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,7 +74,7 @@ def now_ms() -> int:
 
 def new_stream_name(version: str, epoch_seconds: float | None = None) -> str:
     day = time.strftime("%Y/%m/%d", time.gmtime(epoch_seconds))
-    return f"{day}/[{version}]{uuid.uuid4().hex}"
+    return f"{day}/[{version}]{os.urandom(16).hex()}"
 
 
 @dataclass(slots=True)
@@ -95,9 +94,22 @@ class Report:
         return max(1, math.ceil(self.duration_ms + (self.init_duration_ms or 0.0)))
 
 
-def _stamp() -> str:
-    now = now_ms()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now / 1000)) + f".{now % 1000:03d}Z"
+class _Stamps:
+    """ISO 8601 times to the millisecond; the text of the current second is kept."""
+
+    __slots__ = ("_prefix", "_second")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def now(self) -> str:
+        now = now_ms()
+        second, millis = divmod(now, 1000)
+        if second != self._second:
+            self._second = second
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{millis:03d}Z"
 
 
 class PlatformLines:
@@ -115,11 +127,12 @@ class PlatformLines:
         self.version = version
         # The platform's records are INFO; SystemLogLevel=WARN (JSON format only) drops them.
         self.quiet = json_format and (system_log_level or "INFO").upper() == "WARN"
+        self._stamps = _Stamps()
 
     def _record(self, kind: str, record: dict[str, Any]) -> str | None:
         if self.quiet:
             return None
-        document = {"time": _stamp(), "type": kind, "record": record}
+        document = {"time": self._stamps.now(), "type": kind, "record": record}
         return json.dumps(document, separators=(",", ":")) + "\n"
 
     def init_start(
@@ -283,7 +296,15 @@ class OutputCapture:
 
     def add(self, message: str | None) -> None:
         if message is not None:
-            self.events.append(LogEvent(now_ms(), message))
+            self.events.append(LogEvent(time.time_ns() // 1_000_000, message))
+
+    def add_pair(self, first: str | None, second: str | None) -> None:
+        """Two lines written at one moment (END and REPORT), in this order."""
+        stamp = time.time_ns() // 1_000_000
+        if first is not None:
+            self.events.append(LogEvent(stamp, first))
+        if second is not None:
+            self.events.append(LogEvent(stamp, second))
 
     def take(self) -> list[LogEvent]:
         events, self.events = self.events, []

@@ -55,6 +55,16 @@ class LogEventStore(Protocol):
         """Store events in the order given; return how many."""
         ...
 
+    def append_streams(
+        self,
+        batches: Iterable[tuple[str, str, Iterable[LogEventLike]]],
+        *,
+        ingestion_time: int,
+    ) -> int:
+        """Store the events of several (group, stream) pairs, in the order given, as one
+        `append` each would; return how many."""
+        ...
+
     def query(
         self,
         group: str,

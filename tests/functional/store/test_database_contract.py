@@ -312,6 +312,33 @@ def test_log_events_by_stream_and_time(db: Database) -> None:
     assert none == []
 
 
+@pytest.mark.parametrize("count", [0, 1, 7, 8, 9, 64, 585, 1200])
+def test_log_events_of_several_streams_go_in_in_order(db: Database, count: int) -> None:
+    # Counts around the sizes the SQLite backend inserts at once (512, 64, 8, then one by one).
+    streams = [("g", "s1"), ("g", "s2"), ("h", "s1")]
+    batches = [
+        (group, stream, [_Event(i // 3, f"{group}/{stream}/{i}") for i in range(n, count, 3)])
+        for n, (group, stream) in enumerate(streams)
+    ]
+    with db.transaction() as tx:
+        stored = tx.log_events.append_streams(batches, ingestion_time=7)
+    with db.snapshot() as tx:
+        g = tx.log_events.query("g", limit=count + 1)
+        g_s2 = tx.log_events.query("g", streams=["s2"], limit=count + 1)
+        h = tx.log_events.query("h", limit=count + 1)
+
+    assert stored == count
+    expected_g = sorted(
+        [(e.timestamp, 0, e.message) for e in batches[0][2]]
+        + [(e.timestamp, 1, e.message) for e in batches[1][2]]
+    )
+    assert [(e.timestamp, e.message) for e in g] == [(t, m) for t, _order, m in expected_g]
+    assert [e.message for e in g_s2] == [e.message for e in batches[1][2]]
+    assert [(e.stream, e.message, e.ingestion_time) for e in h] == [
+        ("s1", e.message, 7) for e in batches[2][2]
+    ]
+
+
 @pytest.mark.parametrize("descending", [False, True])
 def test_log_event_pages_resume_at_the_cursor(db: Database, descending: bool) -> None:
     with db.transaction() as tx:

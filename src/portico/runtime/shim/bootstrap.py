@@ -31,6 +31,7 @@ Handler = Callable[[Any, LambdaContext], Any]
 ERROR_LOG_INDENT = "\u00a0"
 _JSON_LOG_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _decode_json = json.JSONDecoder().decode
+TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
 
 
 class Invocation(NamedTuple):
@@ -53,15 +54,20 @@ class Channel(Protocol):
 
 
 def _invocation(headers: Any, body: bytes) -> Invocation:
+    get = headers.get
     return Invocation(
-        request_id=headers.get(frames.REQUEST_ID) or "",
-        deadline_ms=int(headers.get(frames.DEADLINE_MS) or 0),
-        function_arn=headers.get(frames.FUNCTION_ARN) or "",
-        trace_id=headers.get(frames.TRACE_ID),
-        client_context=headers.get(frames.CLIENT_CONTEXT),
-        cognito_identity=headers.get(frames.COGNITO_IDENTITY),
-        body=body,
+        get(frames.REQUEST_ID) or "",
+        int(get(frames.DEADLINE_MS) or 0),
+        get(frames.FUNCTION_ARN) or "",
+        get(frames.TRACE_ID),
+        get(frames.CLIENT_CONTEXT),
+        get(frames.COGNITO_IDENTITY),
+        body,
     )
+
+
+_RESPONSE_META = f"{frames.REQUEST_ID}\0"
+_pack_header = frames.HEADER.pack
 
 
 class FramedChannel:
@@ -81,9 +87,9 @@ class FramedChannel:
         return _invocation(meta, body)
 
     def respond(self, request_id: str, body: bytes) -> None:
-        meta = f"{frames.REQUEST_ID}\0{request_id}\0{frames.MAX_RSS_KB}\0{_max_rss_kb()}".encode()
-        header = frames.HEADER.pack(frames.RESPONSE, len(meta), len(body))
-        self._sock.sendall(header + meta + body)
+        # The host reads these two in this order without building a dict (see launch.py).
+        meta = f"{_RESPONSE_META}{request_id}\0{frames.MAX_RSS_KB}\0{_max_rss_kb()}".encode()
+        self._sock.sendall(_pack_header(frames.RESPONSE, len(meta), len(body)) + meta + body)
 
     def fail(self, request_id: str, error_type: str, body: bytes) -> None:
         meta = {
@@ -360,9 +366,9 @@ class Bootstrap:
         request_id = invocation.request_id
         self.request_ids.request_id = request_id
         if invocation.trace_id:
-            os.environ["_X_AMZN_TRACE_ID"] = invocation.trace_id
+            os.environ[TRACE_VARIABLE] = invocation.trace_id
         else:
-            os.environ.pop("_X_AMZN_TRACE_ID", None)
+            os.environ.pop(TRACE_VARIABLE, None)
         try:
             body = self._handle(handler, invocation)
         except MemoryError:

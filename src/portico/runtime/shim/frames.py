@@ -52,7 +52,13 @@ def encode_meta(meta: dict[str, Any]) -> bytes:
 
 
 def decode_meta(raw: bytes | bytearray) -> dict[str, str]:
-    parts = raw.decode().split("\0")
+    return decode_meta_text(raw.decode())
+
+
+def decode_meta_text(text: str) -> dict[str, str]:
+    if not text:
+        return {}
+    parts = text.split("\0")
     return dict(zip(parts[::2], parts[1::2], strict=True))
 
 
@@ -61,16 +67,28 @@ def encode(kind: int, meta: dict[str, Any] | None, body: bytes = b"") -> bytes:
     return HEADER.pack(kind, len(raw_meta), len(body)) + raw_meta + body
 
 
+RawFrame = tuple[int, str, bytes]  # meta still as text
+
+
 class FrameDecoder:
     """Incremental decoder: feed bytes as they arrive, get whole frames back."""
 
     def __init__(self) -> None:
         self._pending = b""
 
+    @property
+    def pending(self) -> bool:
+        """Part of a frame is waiting for the rest."""
+        return bool(self._pending)
+
     def feed(self, data: bytes) -> list[Frame]:
+        return [(kind, decode_meta_text(meta), body) for kind, meta, body in self.feed_raw(data)]
+
+    def feed_raw(self, data: bytes) -> list[RawFrame]:
+        """Whole frames, their meta left undecoded (the caller may not need all of it)."""
         # Usually `data` is exactly one whole frame: parse it in place, without copies.
         buffer = self._pending + data if self._pending else data
-        frames: list[Frame] = []
+        frames: list[RawFrame] = []
         start = 0
         size = len(buffer)
         while size - start >= HEADER.size:
@@ -80,8 +98,7 @@ class FrameDecoder:
             end = meta_end + body_len
             if size < end:
                 break
-            meta = decode_meta(buffer[meta_start:meta_end]) if meta_len else {}
-            frames.append((kind, meta, buffer[meta_end:end]))
+            frames.append((kind, buffer[meta_start:meta_end].decode(), buffer[meta_end:end]))
             start = end
         self._pending = buffer[start:]
         return frames

@@ -29,7 +29,9 @@ Fetch = Callable[[LogCursor | None, int], Sequence[StoredLogEvent]]
 
 
 def event_size(message: str) -> int:
-    return len(message.encode()) + EVENT_OVERHEAD_BYTES
+    # Most lines are ASCII, whose UTF-8 size is their length (known without encoding).
+    size = len(message) if message.isascii() else len(message.encode())
+    return size + EVENT_OVERHEAD_BYTES
 
 
 @dataclass(frozen=True, slots=True)

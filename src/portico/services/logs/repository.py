@@ -132,7 +132,7 @@ class LogsRepository:
     def append(self, batches: Iterable[Batch], ingestion_time: int) -> list[LogStream]:
         """Store each batch's events in one transaction; the streams as they are after."""
         with self._db.transaction() as tx:
-            return [_append(tx, batch, ingestion_time) for batch in batches]
+            return _append(tx, list(batches), ingestion_time)
 
     def stream_events(
         self,
@@ -210,25 +210,54 @@ def _retained_start(group: LogGroup, start: int | None, now: int) -> int | None:
     return cutoff if start is None else max(start, cutoff)
 
 
-def _append(tx: Transaction, batch: Batch, ingestion_time: int) -> LogStream:
-    ref = batch.ref
-    group_found = GROUPS.get(tx.records, ref.scope, ref.name)
-    if group_found is None and not batch.create:
-        raise group_not_found()
-    group = group_found.value if group_found else LogGroup(creation_time=ingestion_time)
-    stream_found = STREAMS.get(tx.records, ref.key, batch.stream)
-    if stream_found is None and not batch.create:
-        raise stream_not_found()
-    stream = stream_found.value if stream_found else LogStream(creation_time=ingestion_time)
-    stream = replace(stream, uploads=stream.uploads + 1)
-    size = 0
-    if batch.events:
-        tx.log_events.append(ref.key, batch.stream, batch.events, ingestion_time=ingestion_time)
-        size = sum(event_size(event.message) for event in batch.events)
-        stamps = [event.timestamp for event in batch.events]
-        stream = stream.with_events(min(stamps), max(stamps), ingestion_time, size)
-    STREAMS.put(tx.records, ref.key, batch.stream, stream)
-    GROUPS.put(
-        tx.records, ref.scope, ref.name, replace(group, stored_bytes=group.stored_bytes + size)
+@dataclass(slots=True)
+class _GroupGrowth:
+    ref: GroupRef
+    group: LogGroup
+    added_bytes: int = 0
+
+
+def _append(tx: Transaction, batches: list[Batch], ingestion_time: int) -> list[LogStream]:
+    """All batches' events in one insert; each group and stream record written once, however
+    many batches name it (a flush of the runtime's sink names one group many times)."""
+    groups: dict[str, _GroupGrowth] = {}
+    streams: dict[tuple[str, str], LogStream] = {}
+    after: list[LogStream] = []
+    for batch in batches:
+        ref = batch.ref
+        key = ref.key
+        growth = groups.get(key)
+        if growth is None:
+            group_found = GROUPS.get(tx.records, ref.scope, ref.name)
+            if group_found is None and not batch.create:
+                raise group_not_found()
+            group = group_found.value if group_found else LogGroup(creation_time=ingestion_time)
+            growth = groups[key] = _GroupGrowth(ref, group)
+        stream = streams.get((key, batch.stream))
+        if stream is None:
+            stream_found = STREAMS.get(tx.records, key, batch.stream)
+            if stream_found is None and not batch.create:
+                raise stream_not_found()
+            stream = stream_found.value if stream_found else LogStream(creation_time=ingestion_time)
+        stream = replace(stream, uploads=stream.uploads + 1)
+        events = batch.events
+        if events:
+            size = sum(event_size(event.message) for event in events)
+            stamps = [event.timestamp for event in events]
+            stream = stream.with_events(min(stamps), max(stamps), ingestion_time, size)
+            growth.added_bytes += size
+        streams[(key, batch.stream)] = stream
+        after.append(stream)
+    tx.log_events.append_streams(
+        ((batch.ref.key, batch.stream, batch.events) for batch in batches if batch.events),
+        ingestion_time=ingestion_time,
     )
-    return stream
+    for (key, name), stream in streams.items():
+        STREAMS.put(tx.records, key, name, stream)
+    for growth in groups.values():
+        group = growth.group
+        stored_bytes = group.stored_bytes + growth.added_bytes
+        GROUPS.put(
+            tx.records, growth.ref.scope, growth.ref.name, replace(group, stored_bytes=stored_bytes)
+        )
+    return after

@@ -75,7 +75,11 @@ class StoreLogSink:
             self.dropped += len(events)
             return
         key = (account_id or self._account_id, region or self._region, group, stream)
-        self._pending.setdefault(key, []).extend(events)
+        queued = self._pending.get(key)
+        if queued is None:
+            self._pending[key] = list(events)
+        else:
+            queued.extend(events)
         self._pending_count += len(events)
         if self._pending_count >= self._batch_size:
             self._due.set()

@@ -8,6 +8,19 @@ from collections.abc import Collection, Iterable
 from portico.store.log_events import LogCursor, LogEventLike, StoredLogEvent
 from portico.store.sqlite.session import Session, translate_errors
 
+_INSERT = (
+    "INSERT INTO log_events (log_group, log_stream, timestamp, ingestion_time, message) VALUES "
+)
+_ROW = "(?, ?, ?, ?, ?)"
+# Rows go in by the hundred per statement: SQLite's cost is mostly per statement (and
+# AUTOINCREMENT updates its counter once each), not per row. A few fixed sizes keep the
+# statements few enough to stay prepared.
+_CHUNKS = (512, 64, 8)
+_INSERT_CHUNK = {size: _INSERT + ", ".join([_ROW] * size) for size in _CHUNKS}
+_INSERT_ONE = _INSERT + _ROW
+
+Row = tuple[str, str, int, int, str]
+
 
 class SqliteLogEvents:
     def __init__(self, session: Session) -> None:
@@ -18,11 +31,33 @@ class SqliteLogEvents:
         self, group: str, stream: str, events: Iterable[LogEventLike], *, ingestion_time: int
     ) -> int:
         rows = [(group, stream, event.timestamp, ingestion_time, event.message) for event in events]
-        self._db.executemany(
-            "INSERT INTO log_events (log_group, log_stream, timestamp, ingestion_time, message)"
-            " VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
+        return self._insert(rows)
+
+    @translate_errors
+    def append_streams(
+        self,
+        batches: Iterable[tuple[str, str, Iterable[LogEventLike]]],
+        *,
+        ingestion_time: int,
+    ) -> int:
+        rows = [
+            (group, stream, event.timestamp, ingestion_time, event.message)
+            for group, stream, events in batches
+            for event in events
+        ]
+        return self._insert(rows)
+
+    def _insert(self, rows: list[Row]) -> int:
+        db = self._db
+        start = 0
+        for size in _CHUNKS:
+            sql = _INSERT_CHUNK[size]
+            while len(rows) - start >= size:
+                end = start + size
+                db.execute(sql, [value for row in rows[start:end] for value in row])
+                start = end
+        if start < len(rows):
+            db.executemany(_INSERT_ONE, rows[start:])
         return len(rows)
 
     @translate_errors

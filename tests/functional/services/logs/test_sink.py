@@ -178,3 +178,31 @@ async def test_retention_hides_expired_events_and_the_sweeper_deletes_them(
     got = await call(provider, "FilterLogEvents", logGroupName=GROUP)
     assert [e["message"] for e in got["events"]] == ["new\n"]
     assert provider.retention.run_once() == 0  # no policy: nothing swept
+
+
+async def test_one_flush_of_many_streams_counts_each_event_once(
+    database: SqliteDatabase, clock: ManualClock
+) -> None:
+    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region=REGION)
+    provider = LogsProvider(database, clock)
+    streams = [f"2024/01/31/[$LATEST]{n:032x}" for n in range(3)]
+    start = now_ms(clock)
+    for n, stream in enumerate(streams):
+        sink.put(GROUP, stream, [LogEvent(start + n, f"from {n}\n"), LogEvent(start + 9, "é\n")])
+    await sink.flush()
+    sink.put(GROUP, streams[0], [LogEvent(start + 10, "again\n")])
+    await sink.flush()
+
+    [group] = (await call(provider, "DescribeLogGroups"))["logGroups"]
+    # 26 bytes of overhead per event, the message in UTF-8.
+    assert group["storedBytes"] == 3 * (26 + 7 + 26 + 3) + (26 + 6)
+    described = (await call(provider, "DescribeLogStreams", logGroupName=GROUP))["logStreams"]
+    assert [s["logStreamName"] for s in described] == streams
+    assert [s["firstEventTimestamp"] for s in described] == [start, start + 1, start + 2]
+    assert [s["lastEventTimestamp"] for s in described] == [start + 10, start + 9, start + 9]
+    for n, stream in enumerate(streams):
+        got = await call(
+            provider, "GetLogEvents", logGroupName=GROUP, logStreamName=stream, startFromHead=True
+        )
+        expected = [f"from {n}\n", "é\n", *(["again\n"] if n == 0 else [])]
+        assert [e["message"] for e in got["events"]] == expected
