@@ -228,6 +228,7 @@ def test_custom_domain_names_route_by_host(shared_server: Server) -> None:
     event = _event(answer)
     assert event["requestContext"]["apiId"] == api["ApiId"]
     assert event["requestContext"]["domainName"] == "shop.example.com"
+    assert event["rawPath"] == "/cart"  # as AWS: the mapping key is not part of rawPath
 
 
 def test_deployed_apis_are_served_after_a_restart(tmp_path: Path) -> None:

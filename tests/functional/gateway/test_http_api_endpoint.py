@@ -40,7 +40,8 @@ class EchoFunction:
         self.events.append(event)
         if event.get("rawPath", "").endswith("/fail"):
             return InvocationResult("r", b'{"errorMessage":"boom"}', "$LATEST", "Unhandled")
-        answer = {"statusCode": 200, "headers": {"x-route": event["routeKey"]}, "body": "ok"}
+        route = event.get("routeKey") or event.get("resource")
+        answer = {"statusCode": 200, "headers": {"x-route": route}, "body": "ok"}
         return InvocationResult("r", json.dumps(answer).encode(), "$LATEST")
 
 
@@ -253,3 +254,23 @@ async def test_custom_domains_route_by_host_and_mapping_key(setup: Any) -> None:
     assert answer.headers["x-route"] == "GET /pets/{id}"
     assert function.events[-1]["requestContext"]["stage"] == "$default"
     assert function.events[-1]["pathParameters"] == {"id": "3"}
+    assert function.events[-1]["rawPath"] == "/pets/3"  # the mapping key left out, as AWS
+
+
+@pytest.mark.asyncio
+async def test_a_1_0_event_keeps_the_mapping_key_in_its_path(setup: Any) -> None:
+    client, function, registry = setup
+    api = {"ApiId": "f0e1d2c3b4", "Name": "v1", "ProtocolType": "HTTP"}
+    integration = _integration("v1", "AWS_PROXY", FUNCTION_ARN, PayloadFormatVersion="1.0")
+    stage = DeployedStage(
+        {"StageName": "$default"}, api, (_route("GET /items", "v1"),), (integration,), ()
+    )
+    registry.publish_api(DeployedApi(ACCOUNT, REGION, "f0e1d2c3b4", False, (stage,)))
+    registry.publish_domains([ApiMapping("old.example.com", "f0e1d2c3b4", "$default", "legacy")])
+    await client.get("/legacy/items", headers={"host": "old.example.com"})
+    event = function.events[-1]
+    assert (event["version"], event["path"], event["resource"]) == (
+        "1.0",
+        "/legacy/items",
+        "/items",
+    )

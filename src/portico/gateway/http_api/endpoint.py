@@ -49,9 +49,10 @@ class Addressed:
     """Which stage of which API a request is for, and the paths it is known by."""
 
     stage: CompiledStage
-    raw_path: str  # what the integration sees as the request's path (stage included)
+    raw_path: str  # the 2.0 event's rawPath: a named stage included, a mapping key not
     route_path: str  # what routes match against (stage and mapping key removed)
     domain_name: str
+    full_path: str = ""  # the path as requested, when it differs (1.0's `path` keeps the key)
 
 
 AccessLogWriter = Callable[[str, str, str, str, int, str], None]
@@ -179,6 +180,7 @@ class HttpApiEndpoint:
                 context,
                 found.resource_path,
                 None if granted is None else granted.context_v1,
+                where.full_path or None,
             )
         )
         if integration.response_mapping is not None:
@@ -253,7 +255,7 @@ class HttpApiEndpoint:
             stage=stage.name,
             domain_name=where.domain_name,
             http_method=scope["method"],
-            path=where.raw_path,
+            path=where.full_path or where.raw_path,
             protocol=f"HTTP/{scope.get('http_version', '1.1')}",
             route_key=trace.route_key,
             status=result.status,
@@ -304,7 +306,8 @@ class HttpApiEndpoint:
             if stage is None:
                 return None
             rest = "/" + "/".join(parts[len(mapping.key) :])
-            return Addressed(stage, raw_path or "/", rest, domain)
+            # As AWS: rawPath leaves the API mapping's key out; 1.0's `path` keeps it.
+            return Addressed(stage, rest, rest, domain, raw_path or "/")
         return None
 
 

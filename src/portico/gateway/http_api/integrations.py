@@ -14,7 +14,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -63,6 +63,7 @@ class IntegrationRequest:
     context: EventContext  # route key, stage, path parameters, stage variables, authorizer
     resource_path: str  # the route's path ("/pets/{id}") or "$default"
     authorizer_v1: dict[str, Any] | None = None
+    v1_path: str | None = None  # 1.0's `path`, when not the request's path (API mappings)
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,11 @@ def event_v2(request: IntegrationRequest) -> dict[str, Any]:
 
 def event_v1(request: IntegrationRequest) -> dict[str, Any]:
     context = request.context
+    incoming = request.request
+    if request.v1_path is not None:
+        incoming = replace(incoming, raw_path=request.v1_path)
     return build_v1_event(
-        request.request,
+        incoming,
         V1Context(
             api_id=context.api_id,
             stage=context.stage,
