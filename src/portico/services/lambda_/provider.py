@@ -103,6 +103,7 @@ class LambdaProvider:
                 return await operation(context, params)
             finally:
                 self._resolver.forget()
+                self.urls.clear_cache()
 
         return run
 

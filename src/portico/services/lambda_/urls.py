@@ -160,6 +160,13 @@ class FunctionUrls:
         self._endpoint_url = endpoint_url
         self._now = now
         self._new_id = new_id
+        # Resolved URL ids, kept until the next write of the Lambda API (`clear_cache`).
+        self._resolved: dict[str, UrlTarget] = {}
+        self._generation = 0
+
+    def clear_cache(self) -> None:
+        self._resolved.clear()
+        self._generation += 1
 
     def forget(self, scope: str, function_name: str, alias: str | None = None) -> None:
         """Drop the URLs of a deleted function (or of one deleted alias)."""
@@ -168,6 +175,7 @@ class FunctionUrls:
                 delete_function_urls(tx.records, scope, function_name)
             else:
                 delete_alias_url(tx.records, scope, function_name, alias)
+        self.clear_cache()
 
     def operations(self) -> dict[str, Operation]:
         return {
@@ -203,8 +211,18 @@ class FunctionUrls:
     # -- the data plane ------------------------------------------------------------------
 
     async def resolve(self, url_id: str) -> UrlTarget | None:
-        """The function a URL id names, if the URL, its function (and alias) still exist."""
-        return await asyncio.to_thread(self._resolve, url_id.lower())
+        """The function a URL id names, if the URL, its function (and alias) still exist.
+        Known ids are served from memory; unknown ones are not remembered (any id can be
+        asked for)."""
+        key = url_id.lower()
+        found = self._resolved.get(key)
+        if found is not None:
+            return found
+        generation = self._generation
+        target = await asyncio.to_thread(self._resolve, key)
+        if target is not None and generation == self._generation:
+            self._resolved[key] = target
+        return target
 
     def _resolve(self, url_id: str) -> UrlTarget | None:
         with self._database.snapshot() as tx:
@@ -322,7 +340,9 @@ class FunctionUrls:
                 URLS.put(records, scope, key, config)
                 return config
 
-        return self.describe(await asyncio.to_thread(update), context)
+        updated = await asyncio.to_thread(update)
+        self.clear_cache()
+        return self.describe(updated, context)
 
     async def delete_url_config(self, context: RequestContext, params: Params) -> Result:
         name, qualifier = _target(params)
@@ -341,6 +361,7 @@ class FunctionUrls:
                 URLS.delete(records, scope, key)
 
         await asyncio.to_thread(delete)
+        self.clear_cache()
         return {}
 
     async def list_url_configs(self, context: RequestContext, params: Params) -> Result:

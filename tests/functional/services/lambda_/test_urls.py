@@ -10,6 +10,7 @@ import pytest
 from portico.aws.handler import RequestContext
 from portico.services.lambda_.aliases import Aliases
 from portico.services.lambda_.urls import (
+    INDEX_SCOPE,
     URL_IDS,
     URLS,
     FunctionUrls,
@@ -166,3 +167,29 @@ async def test_urls_of_a_deleted_function_or_alias_do_not_route(
     with database.snapshot() as tx:
         assert URLS.list(tx.records, SCOPE) == []
         assert URL_IDS.get(tx.records, "lambda-url", latest_id) is None
+
+
+async def test_resolved_urls_are_kept_until_a_write(
+    urls: FunctionUrls, context: RequestContext, fn: str, database: Database
+) -> None:
+    await create(urls, context)
+    url_id = f"{1:032x}"
+    first = await urls.resolve(url_id)
+    assert first is not None and first.auth_type == "NONE"
+    # Served from memory: a change made behind the service's back is not seen...
+    with database.transaction() as tx:
+        tx.records.delete_scope(INDEX_SCOPE)
+    assert await urls.resolve(url_id) == first
+    # ...until the service writes (any write of the Lambda API clears the cache).
+    urls.clear_cache()
+    assert await urls.resolve(url_id) is None
+
+
+async def test_an_update_is_seen_at_once(
+    urls: FunctionUrls, context: RequestContext, fn: str
+) -> None:
+    await create(urls, context)
+    url_id = f"{1:032x}"
+    assert (await urls.resolve(url_id) or pytest.fail("no url")).auth_type == "NONE"
+    await urls.update_url_config(context, {"FunctionName": "fn", "AuthType": "AWS_IAM"})
+    assert (await urls.resolve(url_id) or pytest.fail("no url")).auth_type == "AWS_IAM"
