@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from portico.aws import sigv4
 from portico.errors import AwsError
+from portico.gateway.bodies import Disconnected, read_body
 from portico.gateway.http_api.cors import CorsPolicy, request_origin
 from portico.gateway.http_events import (
     EventContext,
@@ -148,7 +149,10 @@ class FunctionUrlEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = str(uuid.uuid4())
-        result = await self._answer(scope, receive, request_id)
+        try:
+            result = await self._answer(scope, receive, request_id)
+        except Disconnected:
+            return
         headers, body = result.wire_headers(("x-amzn-requestid", request_id))
         await send({"type": "http.response.start", "status": result.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -177,7 +181,7 @@ class FunctionUrlEndpoint:
         where: Addressed,
         target: ResolvedUrl,
     ) -> HttpResult:
-        body = await _read_body(receive, self._max_body)
+        body = await read_body(receive, self._max_body)
         if body is None:
             return _refusal(413, "Request Entity Too Large", "RequestEntityTooLargeException")
         caller = None
@@ -215,22 +219,6 @@ def _refusal(status: int, message: str | None, error_type: str) -> HttpResult:
     body = json.dumps({"Message": message}, separators=(",", ":")).encode()
     headers = {"content-type": "application/json", "x-amzn-errortype": error_type}
     return HttpResult(status, headers, (), body)
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"".join(chunks)
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _raw_path(scope: Scope) -> str:

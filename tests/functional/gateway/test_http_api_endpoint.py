@@ -274,3 +274,37 @@ async def test_a_1_0_event_keeps_the_mapping_key_in_its_path(setup: Any) -> None
         "/legacy/items",
         "/items",
     )
+
+
+@pytest.mark.asyncio
+async def test_a_request_cut_short_invokes_nothing() -> None:
+    function = EchoFunction()
+    async with httpx.AsyncClient() as unused:
+        registry = HttpApiRegistry(
+            Compiler(function, unused, jwks=JwksCache(unused, clock=time.time))
+        )
+        registry.publish_api(_deployed())
+        endpoint = HttpApiEndpoint(registry)
+        messages = [
+            {"type": "http.request", "body": b'{"half":', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0)
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": f"/_aws/execute-api/{API_ID}/pets",
+            "raw_path": f"/_aws/execute-api/{API_ID}/pets".encode(),
+            "query_string": b"",
+            "headers": [(b"host", b"127.0.0.1")],
+        }
+        await endpoint(scope, receive, send)
+    assert not function.events
+    assert not sent

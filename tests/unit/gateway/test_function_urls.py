@@ -238,3 +238,22 @@ async def test_cors_headers_are_set_on_answers() -> None:
     stranger = scope(headers=[("host", HOST), ("origin", "https://evil.example.com")])
     _status, headers, _body = await call(app, stranger)
     assert "access-control-allow-origin" not in headers
+
+
+@pytest.mark.asyncio
+async def test_a_request_cut_short_invokes_nothing() -> None:
+    function = Function()
+    messages = [
+        {"type": "http.request", "body": b'{"half":', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await endpoint(function)(scope(), receive, send)
+    assert (function.calls, sent) == ([], [])

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from portico.gateway.bodies import Disconnected, read_body
 from portico.gateway.http_api import responses
 from portico.gateway.http_api.access_logs import AccessRecord, ContextVariables
 from portico.gateway.http_api.authorization import AuthRequest, Granted
@@ -100,7 +101,10 @@ class HttpApiEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = _request_id()
         trace = _Trace(self._clock())
-        result = await self._answer(scope, receive, request_id, trace)
+        try:
+            result = await self._answer(scope, receive, request_id, trace)
+        except Disconnected:
+            return
         headers, body = result.wire_headers(("apigw-requestid", request_id))
         await send({"type": "http.response.start", "status": result.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -114,7 +118,7 @@ class HttpApiEndpoint:
         if where is None:
             return responses.NOT_FOUND
         stage = where.stage
-        body = await _read_body(receive, self._max_body)
+        body = await read_body(receive, self._max_body)
         if body is None:
             trace.error = "Request Entity Too Large"
             return responses.TOO_LARGE
@@ -398,25 +402,6 @@ def _headers(scope: Scope) -> list[tuple[str, str]]:
 def _raw_path(scope: Scope) -> str:
     raw: bytes | None = scope.get("raw_path")
     return raw.decode("latin-1").partition("?")[0] if raw else str(scope["path"])
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    message = await receive()
-    body: bytes = message.get("body", b"")
-    if not message.get("more_body", False):
-        return body if len(body) <= limit else None
-    chunks = [body]
-    size = len(body)
-    while message.get("more_body", False):
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _http_request(scope: Scope, raw_path: str, body: bytes) -> HttpRequest:
