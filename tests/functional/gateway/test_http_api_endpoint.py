@@ -308,3 +308,20 @@ async def test_a_request_cut_short_invokes_nothing() -> None:
         await endpoint(scope, receive, send)
     assert not function.events
     assert not sent
+
+
+@pytest.mark.asyncio
+async def test_a_fault_inside_the_gateway_is_an_aws_shaped_500() -> None:
+    async def broken(*_args: Any) -> InvocationResult:
+        raise RuntimeError("a bug, not the function's fault")
+
+    async with httpx.AsyncClient() as unused:
+        registry = HttpApiRegistry(
+            Compiler(broken, unused, jwks=JwksCache(unused, clock=time.time))
+        )
+        registry.publish_api(_deployed())
+        transport = httpx.ASGITransport(app=HttpApiEndpoint(registry))
+        async with httpx.AsyncClient(transport=transport, base_url="http://h") as client:
+            answer = await client.get(f"/_aws/execute-api/{API_ID}/pets")
+    assert (answer.status_code, answer.json()) == (500, {"message": "Internal Server Error"})
+    assert answer.headers["apigw-requestid"]

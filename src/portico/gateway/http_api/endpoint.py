@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import re
 import time
@@ -39,6 +40,8 @@ from portico.gateway.http_events import EventContext, HttpRequest, HttpResult
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+logger = logging.getLogger(__name__)
 
 PATH_PREFIX = "/_aws/execute-api/"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the HTTP API payload quota
@@ -105,6 +108,10 @@ class HttpApiEndpoint:
             result = await self._answer(scope, receive, request_id, trace)
         except Disconnected:
             return
+        except Exception:  # a fault of Portico's own: the client still gets AWS's answer
+            logger.exception("HTTP API request %s failed", request_id)
+            trace.error = "Internal Server Error"
+            result = responses.INTERNAL_SERVER_ERROR
         headers, body = result.wire_headers(("apigw-requestid", request_id))
         await send({"type": "http.response.start", "status": result.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
