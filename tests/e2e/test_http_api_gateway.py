@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ def test_quick_create_serves_the_function_at_the_api_endpoint(shared_server: Ser
     assert event["rawQueryString"] == "kind=dog&kind=cat"
     assert event["queryStringParameters"] == {"kind": "dog,cat"}
     assert event["headers"]["x-a"] == "1"
+    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24}", event["headers"]["x-amzn-trace-id"])
     context = event["requestContext"]
     assert context["apiId"] == api["ApiId"]
     assert context["accountId"] == ACCOUNT

@@ -424,6 +424,8 @@ def _http_request(scope: Scope, raw_path: str, body: bytes) -> HttpRequest:
         headers.append(("x-forwarded-port", str(server[1])))
     if b"x-forwarded-proto" not in present:
         headers.append(("x-forwarded-proto", str(scope.get("scheme", "http"))))
+    if b"x-amzn-trace-id" not in present:  # as API Gateway starts a trace for each request
+        headers.append(("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"))
     return HttpRequest(
         method=scope["method"],
         raw_path=raw_path,
