@@ -325,3 +325,19 @@ async def test_a_fault_inside_the_gateway_is_an_aws_shaped_500() -> None:
             answer = await client.get(f"/_aws/execute-api/{API_ID}/pets")
     assert (answer.status_code, answer.json()) == (500, {"message": "Internal Server Error"})
     assert answer.headers["apigw-requestid"]
+
+
+@pytest.mark.asyncio
+async def test_a_disabled_default_endpoint_is_forbidden_but_domains_serve(setup: Any) -> None:
+    client, _function, registry = setup
+    enabled = _deployed()
+    registry.publish_api(
+        DeployedApi(ACCOUNT, REGION, API_ID, True, enabled.stages)  # DisableExecuteApiEndpoint
+    )
+    registry.publish_domains([ApiMapping("api.example.com", API_ID, "$default", "")])
+    refused = await client.get(f"/_aws/execute-api/{API_ID}/pets")
+    assert (refused.status_code, refused.json()) == (403, {"message": "Forbidden"})
+    by_host = await client.get("/pets", headers={"host": f"{API_ID}.execute-api.localhost"})
+    assert by_host.status_code == 403
+    served = await client.get("/pets", headers={"host": "api.example.com"})
+    assert served.headers["x-route"] == "GET /pets"

@@ -121,9 +121,10 @@ class HttpApiEndpoint:
     async def _answer(
         self, scope: Scope, receive: Receive, request_id: str, trace: _Trace
     ) -> HttpResult:
-        where = trace.where = self._locate(scope)
-        if where is None:
-            return responses.NOT_FOUND
+        located = self._locate(scope)
+        if not isinstance(located, Addressed):
+            return located or responses.NOT_FOUND
+        where = trace.where = located
         stage = where.stage
         body = await read_body(receive, self._max_body)
         if body is None:
@@ -283,7 +284,8 @@ class HttpApiEndpoint:
             authorizer_principal_id=trace.granted.principal_id if trace.granted else None,
         )
 
-    def _locate(self, scope: Scope) -> Addressed | None:
+    def _locate(self, scope: Scope) -> Addressed | HttpResult | None:
+        """Where the request goes; else the refusal to send (None: not found)."""
         raw_path = _raw_path(scope)
         host = _host(scope)
         if raw_path.startswith(PATH_PREFIX):
@@ -296,8 +298,10 @@ class HttpApiEndpoint:
                 return self._by_domain(host.partition(":")[0], raw_path)
             api_id, path, domain = by_host.group(1), raw_path or "/", host.partition(":")[0]
         api = self._registry.api(api_id)
-        if api is None or not api.execute_api_endpoint:
+        if api is None:
             return None
+        if not api.execute_api_endpoint:  # DisableExecuteApiEndpoint: custom domains only
+            return responses.FORBIDDEN
         selected = api.stage_for(path)
         if selected is None:
             return None
