@@ -16,8 +16,8 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from tests.e2e.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY, Server
 from tests.e2e.http_apis import REGION, function, shared_server
@@ -47,8 +47,15 @@ class Issuer:
 
     def __init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.ec_key = ec.generate_private_key(ec.SECP256R1())
         public = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
-        self.jwks = {"keys": [{**public, "kid": "k1", "use": "sig", "alg": "RS256"}]}
+        ec_public = json.loads(ECAlgorithm.to_jwk(self.ec_key.public_key()))
+        self.jwks = {
+            "keys": [
+                {**public, "kid": "k1", "use": "sig", "alg": "RS256"},
+                {**ec_public, "kid": "k2", "use": "sig", "alg": "ES256"},
+            ]
+        }
         self.fetches = 0
         issuer = self
 
@@ -76,9 +83,13 @@ class Issuer:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def token(self, **claims: Any) -> str:
+    def token(self, elliptic: bool = False, **claims: Any) -> str:
         now = int(time.time())
         body = {"iss": self.url, "aud": "my-app", "sub": "ann", "iat": now, "exp": now + 300}
+        if elliptic:
+            return jwt.encode(
+                {**body, **claims}, self.ec_key, algorithm="ES256", headers={"kid": "k2"}
+            )
         return jwt.encode({**body, **claims}, self.key, algorithm="RS256", headers={"kid": "k1"})
 
 
@@ -136,6 +147,8 @@ def test_jwt_authorizer(shared_server: Server, issuer: Issuer) -> None:
     claims = answer.json()["requestContext"]["authorizer"]["jwt"]
     assert claims["claims"]["sub"] == "ann"
     assert claims["scopes"] == ["orders:read", "orders:write"]
+    elliptic = issuer.token(elliptic=True, scope="orders:read")
+    assert httpx.get(url, headers={"authorization": f"Bearer {elliptic}"}).status_code == 200
     narrow = issuer.token(scope="orders:write")
     refused = httpx.get(url, headers={"authorization": f"Bearer {narrow}"})
     assert (refused.status_code, refused.json()) == (403, {"message": "Forbidden"})

@@ -22,7 +22,7 @@ from portico.gateway.http_api.authorizers import JwksCache, compile_authorizer
 from portico.gateway.http_api.authorizers.claims import as_text, flatten, scopes
 from portico.gateway.http_api.authorizers.identity import IdentitySource
 from portico.gateway.http_api.authorizers.jwt import (
-    AWS_ALGORITHMS,
+    ACCEPTED_ALGORITHMS,
     JwtAuthorizer,
     JwtSettings,
     bearer_token,
@@ -250,20 +250,33 @@ async def test_hs256_signed_with_the_public_key_is_refused(
     assert status == 401
     assert 'error_description="signing method HS256 is invalid"' in header
     # even where HS256 were allowed, no symmetric key is ever taken from the key set
-    widened = authorizer(jwks, clock, algorithms=AWS_ALGORITHMS | {"HS256"})
+    widened = authorizer(jwks, clock, algorithms=ACCEPTED_ALGORITHMS | {"HS256"})
     assert isinstance(await widened.authorize(request(value)), HttpResult)
 
 
 @pytest.mark.asyncio
-async def test_es256_is_refused_as_aws_does_unless_allowed(
+async def test_es256_is_accepted_and_other_ec_algorithms_refused(
     jwks: JwksCache, clock: ManualClock
 ) -> None:
     value = token(key=EC_KEY, kid="ec1", algorithm="ES256")
-    status, header, _ = await refusal(jwks, clock, value)
+    assert isinstance(await authorizer(jwks, clock).authorize(request(value)), Granted)
+    narrowed = authorizer(jwks, clock, algorithms=ACCEPTED_ALGORITHMS - {"ES256"})
+    refused = await narrowed.authorize(request(value))
+    assert isinstance(refused, HttpResult) and refused.status == 401
+    # The algorithm is checked before any key: an ES512 header is refused as such.
+    header_only = _with_header_alg(value, "ES512")
+    status, header, _ = await refusal(jwks, clock, header_only)
     assert status == 401
-    assert 'error_description="signing method ES256 is invalid"' in header
-    widened = authorizer(jwks, clock, algorithms=AWS_ALGORITHMS | {"ES256"})
-    assert isinstance(await widened.authorize(request(value)), Granted)
+    assert 'error_description="signing method ES512 is invalid"' in header
+
+
+def _with_header_alg(value: str, algorithm: str) -> str:
+    """`value` with its header's `alg` replaced (the signature no longer matters)."""
+    header, payload, signature = value.split(".")
+    decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    decoded["alg"] = algorithm
+    encoded = base64.urlsafe_b64encode(json.dumps(decoded).encode()).rstrip(b"=").decode()
+    return f"{encoded}.{payload}.{signature}"
 
 
 @pytest.mark.asyncio

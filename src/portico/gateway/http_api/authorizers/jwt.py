@@ -3,15 +3,16 @@
     identity source (default the Authorization header; with or without "Bearer ")
       missing                                  401, www-authenticate: Bearer
     decode: three segments, header JSON        401 invalid_token
-    alg: RS256 / RS384 / RS512 only            401 "signing method <alg> is invalid"
+    alg: RS256 / RS384 / RS512 / ES256 only    401 "signing method <alg> is invalid"
     kid -> the issuer's key (JWKS) -> signature 401 invalid_token
     iss, aud (else client_id), exp, nbf, iat   401 invalid_token
     route scopes: `scope` / `scp` holds one    403 insufficient_scope
     -> Granted: claims (every value a string) and, on routes with scopes, the token's scopes
 
-API Gateway documents that only RSA-based algorithms are supported (an ES256 token is
-refused as "signing method ES256 is invalid"); `algorithms` widens that set for tests or
-issuers that need it. HMAC and `none` are never accepted: the key set only ever holds public
+HTTP APIs' guide names RSA-based algorithms only, while API Gateway's newer JWT authorizers
+take ES256 too; Portico accepts RS256, RS384, RS512 and ES256 (issuers signing with P-256
+keys are common) and refuses the rest as "signing method <alg> is invalid"; `algorithms`
+changes that set. HMAC and `none` are never accepted: the key set only ever holds public
 RSA and EC keys, and a token's `alg` must fit its key's type.
 """
 
@@ -33,7 +34,7 @@ from portico.gateway.http_api.authorizers.identity import IdentitySource
 from portico.gateway.http_api.authorizers.jwks import JwksCache, JwksUnavailable, SigningKey
 from portico.gateway.http_events import HttpResult
 
-AWS_ALGORITHMS = frozenset({"RS256", "RS384", "RS512"})
+ACCEPTED_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256"})
 DEFAULT_IDENTITY_SOURCE = "$request.header.Authorization"
 _KEY_TYPES = {"RS": "RSA", "ES": "EC"}
 _CURVES = {"ES256": "secp256r1", "ES384": "secp384r1", "ES512": "secp521r1"}
@@ -57,7 +58,7 @@ class JwtSettings:
     issuer: str
     audiences: frozenset[str]
     identity_source: IdentitySource = _AUTHORIZATION_HEADER
-    algorithms: frozenset[str] = AWS_ALGORITHMS
+    algorithms: frozenset[str] = ACCEPTED_ALGORITHMS
 
 
 class JwtAuthorizer:
