@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -130,7 +131,7 @@ class SqliteDatabase:
             raise StoreError(f"cannot create the database {self.path}: {exc}") from exc
         connection = self._connect()
         try:
-            mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            mode = self._enter_wal(connection)
             if mode != "wal":
                 raise StoreError(f"{self.path}: the file system refused WAL mode ({mode})")
             connection.execute(f"PRAGMA synchronous={self._synchronous}")
@@ -140,6 +141,20 @@ class SqliteDatabase:
             connection.close()
             raise
         return connection
+
+    def _enter_wal(self, connection: sqlite3.Connection) -> str:
+        """Switch a (fresh) file to WAL. Processes opening it at the same moment can get
+        "database is locked" here at once, whatever the busy timeout (the switch takes the
+        lock without waiting), so the switch is retried until the timeout is spent."""
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                mode: str = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                return mode
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
