@@ -16,7 +16,8 @@ import re
 from collections.abc import Mapping
 
 from portico.aws.handler import Operation, RequestContext
-from portico.services.apigatewayv2 import paging, validation
+from portico.services.apigatewayv2 import validation
+from portico.services.apigatewayv2.children import get_child, get_children
 from portico.services.apigatewayv2.deployments import Effects, redeploy
 from portico.services.apigatewayv2.errors import BadRequestException, ConflictException
 from portico.services.apigatewayv2.identifiers import AUTHORIZER_ID_LENGTH
@@ -199,28 +200,10 @@ class AuthorizerOperations:
         return document
 
     async def get_authorizer(self, context: RequestContext, params: Params) -> Result:
-        scope = scope_of(context)
-        api_id = validation.required(params, "ApiId")
-        authorizer_id = validation.required(params, "AuthorizerId")
-
-        def work(records: RecordStore) -> Document:
-            find_api(records, scope, api_id)
-            return find_authorizer(records, api_id, authorizer_id)
-
-        return wire(await self._service.read(work))
+        return await get_child(self._service, context, params, "AuthorizerId", find_authorizer)
 
     async def get_authorizers(self, context: RequestContext, params: Params) -> Result:
-        scope = scope_of(context)
-        api_id = validation.required(params, "ApiId")
-
-        def work(records: RecordStore) -> list[Document]:
-            find_api(records, scope, api_id)
-            return all_of(AUTHORIZERS, records, api_id)
-
-        items, token = paging.page(
-            await self._service.read(work), lambda item: str(item["AuthorizerId"]), params
-        )
-        return {"Items": [wire(item) for item in items], "NextToken": token}
+        return await get_children(self._service, context, params, AUTHORIZERS, "AuthorizerId")
 
     async def update_authorizer(self, context: RequestContext, params: Params) -> Result:
         scope = scope_of(context)

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 
 from portico.aws.handler import Operation, RequestContext
 from portico.gateway.http_api.targets import lambda_target
-from portico.services.apigatewayv2 import paging, validation
+from portico.services.apigatewayv2 import validation
+from portico.services.apigatewayv2.children import get_child, get_children
 from portico.services.apigatewayv2.deployments import Effects, redeploy
 from portico.services.apigatewayv2.errors import (
     BadRequestException,
@@ -308,28 +309,10 @@ class IntegrationOperations:
         return stored
 
     async def get_integration(self, context: RequestContext, params: Params) -> Result:
-        scope = scope_of(context)
-        api_id = validation.required(params, "ApiId")
-        integration_id = validation.required(params, "IntegrationId")
-
-        def work(records: RecordStore) -> Document:
-            find_api(records, scope, api_id)
-            return find_integration(records, api_id, integration_id)
-
-        return wire(await self._service.read(work))
+        return await get_child(self._service, context, params, "IntegrationId", find_integration)
 
     async def get_integrations(self, context: RequestContext, params: Params) -> Result:
-        scope = scope_of(context)
-        api_id = validation.required(params, "ApiId")
-
-        def work(records: RecordStore) -> list[Document]:
-            find_api(records, scope, api_id)
-            return all_of(INTEGRATIONS, records, api_id)
-
-        items, token = paging.page(
-            await self._service.read(work), lambda item: str(item["IntegrationId"]), params
-        )
-        return {"Items": [wire(item) for item in items], "NextToken": token}
+        return await get_children(self._service, context, params, INTEGRATIONS, "IntegrationId")
 
     async def update_integration(self, context: RequestContext, params: Params) -> Result:
         scope = scope_of(context)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from portico.aws.handler import Operation, RequestContext
 from portico.services.apigatewayv2 import paging, validation
+from portico.services.apigatewayv2.children import get_child, get_children
 from portico.services.apigatewayv2.deployments import Effects, redeploy
 from portico.services.apigatewayv2.errors import (
     BadRequestException,
@@ -214,28 +215,10 @@ class RouteOperations:
         return document
 
     async def get_route(self, context: RequestContext, params: Params) -> Result:
-        scope = scope_of(context)
-        api_id = validation.required(params, "ApiId")
-        route_id = validation.required(params, "RouteId")
-
-        def work(records: RecordStore) -> Document:
-            find_api(records, scope, api_id)
-            return find_route(records, api_id, route_id)
-
-        return wire(await self._service.read(work))
+        return await get_child(self._service, context, params, "RouteId", find_route)
 
     async def get_routes(self, context: RequestContext, params: Params) -> Result:
-        scope = scope_of(context)
-        api_id = validation.required(params, "ApiId")
-
-        def work(records: RecordStore) -> list[Document]:
-            find_api(records, scope, api_id)
-            return all_of(ROUTES, records, api_id)
-
-        items, token = paging.page(
-            await self._service.read(work), lambda item: str(item["RouteId"]), params
-        )
-        return {"Items": [wire(item) for item in items], "NextToken": token}
+        return await get_children(self._service, context, params, ROUTES, "RouteId")
 
     async def update_route(self, context: RequestContext, params: Params) -> Result:
         scope = scope_of(context)
