@@ -14,21 +14,13 @@ on first use), so links outlive a restart and nobody without the key can forge o
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
 import hashlib
 import hmac
-import logging
-import os
-import secrets
-import stat
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
-logger = logging.getLogger(__name__)
+from portico import keyfiles
 
 PATH_PREFIX = "/_portico/code/"
 KEY_FILENAME = "code-downloads.key"
@@ -48,7 +40,7 @@ class LinkExpired(LinkRefused):
     """The link was signed here, and its time is up."""
 
 
-class DownloadKeyError(Exception):
+class DownloadKeyError(keyfiles.KeyFileError):
     """The key file is unreadable or malformed (its contents are never quoted)."""
 
 
@@ -96,35 +88,8 @@ class DownloadLinks:
 
 
 def load_or_create_key(path: Path) -> bytes:
-    """The key in `path`; a new one written there (0600) if there is none yet. A concurrent
-    first use by another process is safe: the file appears whole, and only once."""
-    if not path.exists():
-        _create_key(path)
+    """The key in `path`; a new one written there (0600) if there is none yet."""
     try:
-        mode = path.stat().st_mode
-        encoded = path.read_bytes()
-    except OSError as exc:
-        raise DownloadKeyError(f"cannot read the download key {path}: {exc.strerror}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        logger.warning("the download key %s is readable by others; chmod 600 it", path)
-    try:
-        key = base64.b64decode(encoded.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if len(key) != _KEY_BYTES:
-        raise DownloadKeyError(f"the download key {path} is not base64 of {_KEY_BYTES} bytes")
-    return key
-
-
-def _create_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as file:  # mkstemp made it 0600
-            file.write(base64.b64encode(secrets.token_bytes(_KEY_BYTES)) + b"\n")
-            file.flush()
-            os.fsync(file.fileno())
-        with contextlib.suppress(FileExistsError):  # another process made one first: use it
-            os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
+        return keyfiles.load_or_create_key(path, _KEY_BYTES, purpose="download key")
+    except keyfiles.KeyFileError as exc:
+        raise DownloadKeyError(str(exc)) from None

@@ -11,27 +11,21 @@ never leaves this module and is never logged.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import contextlib
-import logging
 import os
-import stat
-import tempfile
 import threading
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-logger = logging.getLogger(__name__)
+from portico import keyfiles
 
 KEY_FILENAME = "secrets.key"
 _KEY_BYTES = 32
 _NONCE_BYTES = 12
 
 
-class SecretKeyError(Exception):
+class SecretKeyError(keyfiles.KeyFileError):
     """The key file is unreadable or malformed (its contents are never quoted)."""
 
 
@@ -73,49 +67,8 @@ class SecretCipher:
 
 
 def load_or_create_key(path: Path) -> bytes:
-    """The key in `path`; a new one written there (0600) if there is none yet. Safe against a
-    concurrent first use by another process: the file appears whole, and only once."""
-    if not path.exists():
-        _create_key(path)
-    return _read_key(path)
-
-
-def _read_key(path: Path) -> bytes:
+    """The key in `path`; a new one written there (0600) if there is none yet."""
     try:
-        mode = path.stat().st_mode
-        encoded = path.read_bytes()
-    except OSError as exc:
-        raise SecretKeyError(f"cannot read the secrets key {path}: {exc.strerror}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        logger.warning("the secrets key %s is readable by others; chmod 600 it", path)
-    try:
-        key = base64.b64decode(encoded.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if len(key) != _KEY_BYTES:
-        raise SecretKeyError(f"the secrets key {path} is not base64 of {_KEY_BYTES} bytes")
-    return key
-
-
-def _create_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as file:  # mkstemp made it 0600
-            file.write(base64.b64encode(AESGCM.generate_key(_KEY_BYTES * 8)) + b"\n")
-            file.flush()
-            os.fsync(file.fileno())
-        with contextlib.suppress(FileExistsError):  # another process made one first: use it
-            os.link(temporary, path)
-        _fsync_directory(path.parent)
-    finally:
-        os.unlink(temporary)
-    logger.info("created the secrets key %s", path)
-
-
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        return keyfiles.load_or_create_key(path, _KEY_BYTES, purpose="secrets key")
+    except keyfiles.KeyFileError as exc:
+        raise SecretKeyError(str(exc)) from None
