@@ -19,7 +19,6 @@ servers' order rotated, and the median of the rounds taken.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import http.client
 import io
@@ -136,24 +135,7 @@ async def hello_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 async def _serve_hello() -> None:
-    config = uvicorn.Config(
-        hello_app,
-        host="127.0.0.1",
-        port=0,
-        loop="none",
-        http="httptools",
-        lifespan="off",
-        log_level="warning",
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.ensure_future(server.serve())
-    while not server.started and not serving.done():
-        await asyncio.sleep(0.01)
-    if server.started:
-        host, port = server.servers[0].sockets[0].getsockname()[:2]
-        print(f"uvicorn hello ready on http://{host}:{port}", flush=True)
-    await serving
+    await wire.serve_app(hello_app, "uvicorn hello")
 
 
 def serve_hello() -> None:

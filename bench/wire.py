@@ -157,8 +157,14 @@ async def _floor_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 async def _serve_http_floor() -> None:
+    await serve_app(_floor_app, "HTTP floor")
+
+
+async def serve_app(app: Any, label: str) -> None:
+    """Serve `app` with uvicorn (1 worker, httptools) on a free loopback port; print
+    "<label> ready on http://host:port" once it listens."""
     config = uvicorn.Config(
-        _floor_app,
+        app,
         host="127.0.0.1",
         port=0,
         loop="none",
@@ -173,7 +179,7 @@ async def _serve_http_floor() -> None:
         await asyncio.sleep(0.01)
     if server.started:
         host, port = server.servers[0].sockets[0].getsockname()[:2]
-        print(f"HTTP floor ready on http://{host}:{port}", flush=True)
+        print(f"{label} ready on http://{host}:{port}", flush=True)
     await serving
 
 
