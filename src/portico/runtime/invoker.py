@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from portico.runtime.config import FunctionConfig, RuntimeSettings
 from portico.runtime.environment import ExecutionEnvironment, InitFailed, State
@@ -243,3 +243,19 @@ class Runtime:
             for env in pool.all()
             if env.state is not State.DEAD
         ]
+
+
+async def within(invocation: Awaitable[InvocationResult], seconds: float) -> InvocationResult:
+    """The invocation's result if it comes within `seconds`, else TimeoutError; the
+    invocation runs on either way (a function is not stopped because its caller left)."""
+    task = asyncio.ensure_future(invocation)
+    done, _pending = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.add_done_callback(_consume)
+        raise TimeoutError
+    return task.result()
+
+
+def _consume(task: asyncio.Future[InvocationResult]) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -30,12 +30,21 @@ class EchoFunction:
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        self.within: float | None = None
         self.calls: list[tuple[str, str, str, str]] = []
 
     async def __call__(
-        self, account: str, region: str, name: str, qualifier: str, payload: bytes
+        self,
+        account: str,
+        region: str,
+        name: str,
+        qualifier: str,
+        payload: bytes,
+        *,
+        within: float | None = None,
     ) -> InvocationResult:
         self.calls.append((account, region, name, qualifier))
+        self.within = within
         event = json.loads(payload)
         self.events.append(event)
         if event.get("rawPath", "").endswith("/fail"):
@@ -155,6 +164,7 @@ async def test_default_stage_routes_to_the_function_with_a_2_0_event(setup: Any)
     assert context["requestId"] == answer.headers["apigw-requestid"]
     assert context["timeEpoch"] == 1_700_000_000_000
     assert function.calls[-1] == (ACCOUNT, REGION, "echo", "")
+    assert function.within == 30.0  # the integration's timeout (TimeoutInMillis by default)
 
 
 @pytest.mark.asyncio
@@ -312,7 +322,7 @@ async def test_a_request_cut_short_invokes_nothing() -> None:
 
 @pytest.mark.asyncio
 async def test_a_fault_inside_the_gateway_is_an_aws_shaped_500() -> None:
-    async def broken(*_args: Any) -> InvocationResult:
+    async def broken(*_args: Any, **_options: Any) -> InvocationResult:
         raise RuntimeError("a bug, not the function's fault")
 
     async with httpx.AsyncClient() as unused:

@@ -10,7 +10,6 @@ cancelled (a function runs on to its own timeout, as on AWS).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -33,8 +32,22 @@ from portico.gateway.http_events import (
 )
 from portico.runtime import InvocationResult
 
-Invoke = Callable[[str, str, str, str, bytes], Awaitable[InvocationResult]]
-"""(account id, region, function name, qualifier, event bytes) -> the invocation's result."""
+
+class Invoke(Protocol):
+    """(account id, region, function name, qualifier, event bytes) -> the invocation's
+    result; with `within`, TimeoutError once that many seconds pass."""
+
+    def __call__(
+        self,
+        account_id: str,
+        region: str,
+        function_name: str,
+        qualifier: str,
+        payload: bytes,
+        *,
+        within: float | None = None,
+    ) -> Awaitable[InvocationResult]: ...
+
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode  # stateless, built once
@@ -138,14 +151,15 @@ class LambdaProxy:
         started = time.perf_counter()
         event = _COMPACT_JSON(self._build(request)).encode()
         target = self._target
-        invocation = self._invoke(
-            target.account_id, target.region, target.function_name, target.qualifier, event
-        )
         try:
-            if self._timeout >= DEFAULT_TIMEOUT_SECONDS:
-                invoked = await invocation
-            else:
-                invoked = await _within(invocation, self._timeout)
+            invoked = await self._invoke(
+                target.account_id,
+                target.region,
+                target.function_name,
+                target.qualifier,
+                event,
+                within=self._timeout,
+            )
         except TimeoutError:
             return _outcome(responses.SERVICE_UNAVAILABLE, None, started, "timeout")
         except AwsError as error:
@@ -214,21 +228,6 @@ class HttpProxy:
                 kept[key] = f"{kept[key]},{value}" if key in kept else value
         result = HttpResult(answer.status_code, kept, tuple(cookies), answer.content)
         return _outcome(result, answer.status_code, started, "")
-
-
-async def _within(invocation: Awaitable[InvocationResult], seconds: float) -> InvocationResult:
-    """The invocation's result if it comes within `seconds`; it runs on either way."""
-    task = asyncio.ensure_future(invocation)
-    done, _pending = await asyncio.wait({task}, timeout=seconds)
-    if not done:
-        task.add_done_callback(_consume)
-        raise TimeoutError
-    return task.result()
-
-
-def _consume(task: asyncio.Future[InvocationResult]) -> None:
-    if not task.cancelled():
-        task.exception()
 
 
 def _has_no_path(url: str) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from portico.aws.handler import Operation, RequestContext
-from portico.runtime import InvocationResult, Runtime
+from portico.runtime import InvocationResult, Runtime, invoker
 from portico.runtime.limits import DRY_RUN, EVENT, REQUEST_RESPONSE, check_request_size
 from portico.services.context import ServiceContext
 from portico.services.lambda_ import validation
@@ -432,14 +432,25 @@ class LambdaProvider:
         self._endpoint_url = endpoint_url
 
     async def invoke_url(
-        self, account_id: str, region: str, function_name: str, qualifier: str, payload: bytes
+        self,
+        account_id: str,
+        region: str,
+        function_name: str,
+        qualifier: str,
+        payload: bytes,
+        *,
+        within: float | None = None,
     ) -> InvocationResult:
         """A synchronous invocation for a function URL or an HTTP API request (`payload`: the
-        event)."""
+        event). With `within`, TimeoutError once that many seconds pass (the function runs
+        on); only watched when the function's own timeout is longer."""
         config, reported = await self._resolver.invoke_target(
             account_id, region, function_name, qualifier
         )
-        return await self._runtime.invoke(config, payload, qualifier=reported)
+        invocation = self._runtime.invoke(config, payload, qualifier=reported)
+        if within is None or config.timeout <= within:
+            return await invocation
+        return await invoker.within(invocation, within)
 
     # -- asynchronous invocation -------------------------------------------------------------
 
