@@ -44,6 +44,7 @@ from portico.services.apigatewayv2.provider import ApiGatewayV2Provider
 from portico.services.context import ServiceContext
 from portico.services.lambda_.provider import LambdaProvider
 from portico.services.logs.sink import StoreLogSink
+from portico.services.logs.writer import ProcessWriter
 from portico.services.registry import PROVIDERS, Background
 from portico.settings import Settings
 from portico.store import Clock, FileBlobStore, SystemClock
@@ -79,7 +80,7 @@ class Portico:
         # Where functions reach the server; set once it listens (the port may be chosen then).
         self.endpoint_url = f"http://{_reachable(settings.host)}:{settings.port}"
         self.log_sink = StoreLogSink(
-            self.database,
+            ProcessWriter(self.database.path),
             self.clock,
             account_id=settings.account_id,
             region=settings.default_region,

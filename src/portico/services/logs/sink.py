@@ -2,11 +2,12 @@
 
     runtime ──put() (event loop, never blocks)──► pending events, per stream
                                                    │ a batch is due, or `interval` passed
-    flush() ──one transaction, in a thread────────►  store: events, streams, groups
+    flush() ──one transaction, by the LogWriter───►  store: events, streams, groups
 
 `put` only appends to memory. A background task (`start()` / `close()`) writes what is
 pending every `interval` seconds, or as soon as `batch_size` events wait; `close()` writes
-the remainder, and `flush()` lets a caller wait until what it put is stored. Groups and
+the remainder (then closes the writer), and `flush()` lets a caller wait until what it put
+is stored. The writer stores on a thread or in a child process (see writer.py). Groups and
 streams are created with the first event written to them, as Lambda creates them. When the
 store falls behind by more than `max_pending` events, new events are dropped (and counted)
 rather than letting memory grow without bound.
@@ -21,8 +22,9 @@ from collections.abc import Sequence
 
 from portico.runtime.logs import LogEvent
 from portico.services.logs.models import GroupRef
-from portico.services.logs.repository import Batch, LogsRepository
-from portico.store import Clock, Database, StoreError
+from portico.services.logs.repository import Batch
+from portico.services.logs.writer import LogWriter
+from portico.store import Clock, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ StreamKey = tuple[str, str, str, str]  # account, region, group, stream
 class StoreLogSink:
     def __init__(
         self,
-        database: Database,
+        writer: LogWriter,
         clock: Clock,
         *,
         account_id: str,
@@ -41,7 +43,7 @@ class StoreLogSink:
         batch_size: int = 1_000,
         max_pending: int = 100_000,
     ) -> None:
-        self._repository = LogsRepository(database)
+        self._writer = writer
         self._clock = clock
         self._account_id = account_id
         self._region = region
@@ -97,7 +99,7 @@ class StoreLogSink:
             ]
             ingestion_time = int(self._clock.now() * 1000)
             try:
-                await asyncio.to_thread(self._repository.append, batches, ingestion_time)
+                await self._writer.append(batches, ingestion_time)
             except StoreError:
                 count = sum(len(batch.events) for batch in batches)
                 logger.exception("could not store %d log events", count)
@@ -116,6 +118,7 @@ class StoreLogSink:
             self._due.set()
             await task
         await self.flush()
+        await self._writer.close()
 
     async def _run(self) -> None:
         while not self._stopping:

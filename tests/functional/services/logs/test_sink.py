@@ -6,17 +6,22 @@ called directly with a RequestContext (no server, no sleeps).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from portico.aws.handler import RequestContext
 from portico.runtime.logs import LogEvent
 from portico.services.logs.errors import ResourceNotFoundException
 from portico.services.logs.provider import LogsProvider
 from portico.services.logs.sink import StoreLogSink
+from portico.services.logs.writer import LogWriter, ProcessWriter, ThreadWriter
 from portico.store import ManualClock
 from portico.store.sqlite.database import SqliteDatabase, open_database
 
@@ -42,6 +47,20 @@ def database(tmp_path: Path, clock: ManualClock) -> Iterator[SqliteDatabase]:
         db.close()
 
 
+@pytest_asyncio.fixture(params=["thread", "process"])
+async def writer(
+    request: pytest.FixtureRequest, database: SqliteDatabase
+) -> AsyncIterator[LogWriter]:
+    """Both writers: on a thread of this process, and in a child process of its own."""
+    chosen: LogWriter = ThreadWriter(database)
+    if request.param == "process":
+        chosen = ProcessWriter(database.path)
+    try:
+        yield chosen
+    finally:
+        await chosen.close()
+
+
 def context(operation: str, region: str = REGION) -> RequestContext:
     return RequestContext("req-1", "logs", operation, region, ACCOUNT, None)
 
@@ -55,9 +74,9 @@ def now_ms(clock: ManualClock) -> int:
 
 
 async def test_put_buffers_and_flush_stores_groups_streams_and_events(
-    database: SqliteDatabase, clock: ManualClock
+    database: SqliteDatabase, writer: LogWriter, clock: ManualClock
 ) -> None:
-    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region=REGION)
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION)
     provider = LogsProvider(database, clock)
     start = now_ms(clock)
     sink.put(
@@ -95,9 +114,9 @@ async def test_put_buffers_and_flush_stores_groups_streams_and_events(
 
 
 async def test_later_flushes_extend_the_stream(
-    database: SqliteDatabase, clock: ManualClock
+    database: SqliteDatabase, writer: LogWriter, clock: ManualClock
 ) -> None:
-    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region=REGION)
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION)
     provider = LogsProvider(database, clock)
     sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "one\n")])
     await sink.flush()
@@ -116,9 +135,9 @@ async def test_later_flushes_extend_the_stream(
 
 
 async def test_close_writes_what_is_still_pending(
-    database: SqliteDatabase, clock: ManualClock
+    database: SqliteDatabase, writer: LogWriter, clock: ManualClock
 ) -> None:
-    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region=REGION, interval=3600)
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION, interval=3600)
     await sink.start()
     sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "last words\n")])
     await sink.close()
@@ -128,9 +147,9 @@ async def test_close_writes_what_is_still_pending(
 
 
 async def test_events_go_to_the_region_they_are_put_for(
-    database: SqliteDatabase, clock: ManualClock
+    database: SqliteDatabase, writer: LogWriter, clock: ManualClock
 ) -> None:
-    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region="us-east-1")
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region="us-east-1")
     provider = LogsProvider(database, clock)
     sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "default\n")])
     sink.put("/aws/lambda/other", STREAM, [LogEvent(now_ms(clock), "x\n")], region=REGION)
@@ -142,9 +161,9 @@ async def test_events_go_to_the_region_they_are_put_for(
 
 
 async def test_a_sink_far_behind_drops_and_counts_instead_of_growing(
-    database: SqliteDatabase, clock: ManualClock
+    database: SqliteDatabase, writer: LogWriter, clock: ManualClock
 ) -> None:
-    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region=REGION, max_pending=3)
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION, max_pending=3)
     sink.put(GROUP, STREAM, [LogEvent(1, "a"), LogEvent(2, "b")])
     sink.put(GROUP, STREAM, [LogEvent(3, "c"), LogEvent(4, "d")])
     assert sink.dropped == 2
@@ -154,9 +173,9 @@ async def test_a_sink_far_behind_drops_and_counts_instead_of_growing(
 
 
 async def test_retention_hides_expired_events_and_the_sweeper_deletes_them(
-    database: SqliteDatabase, clock: ManualClock
+    database: SqliteDatabase, writer: LogWriter, clock: ManualClock
 ) -> None:
-    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region=REGION)
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION)
     provider = LogsProvider(database, clock)
     old = now_ms(clock)
     sink.put(GROUP, STREAM, [LogEvent(old, "old\n")])
@@ -181,9 +200,9 @@ async def test_retention_hides_expired_events_and_the_sweeper_deletes_them(
 
 
 async def test_one_flush_of_many_streams_counts_each_event_once(
-    database: SqliteDatabase, clock: ManualClock
+    database: SqliteDatabase, writer: LogWriter, clock: ManualClock
 ) -> None:
-    sink = StoreLogSink(database, clock, account_id=ACCOUNT, region=REGION)
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION)
     provider = LogsProvider(database, clock)
     streams = [f"2024/01/31/[$LATEST]{n:032x}" for n in range(3)]
     start = now_ms(clock)
@@ -206,3 +225,69 @@ async def test_one_flush_of_many_streams_counts_each_event_once(
         )
         expected = [f"from {n}\n", "é\n", *(["again\n"] if n == 0 else [])]
         assert [e["message"] for e in got["events"]] == expected
+
+
+async def test_the_process_writer_replaces_a_child_that_died(
+    database: SqliteDatabase, clock: ManualClock
+) -> None:
+    writer = ProcessWriter(database.path)
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION)
+    provider = LogsProvider(database, clock)
+    try:
+        sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "first\n")])
+        await sink.flush()
+        first = writer.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+
+        sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "lost\n")])
+        await sink.flush()  # the dead child cannot store it: counted, not raised
+        assert sink.dropped == 1
+        sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "second\n")])
+        await sink.flush()
+        assert writer.pid not in (None, first)
+    finally:
+        await sink.close()
+
+    got = await call(provider, "GetLogEvents", logGroupName=GROUP, logStreamName=STREAM)
+    assert [e["message"] for e in got["events"]] == ["first\n", "second\n"]
+
+
+async def test_the_process_writer_answers_a_store_error_and_goes_on(
+    database: SqliteDatabase, clock: ManualClock
+) -> None:
+    writer = ProcessWriter(database.path)
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION)
+    provider = LogsProvider(database, clock)
+    try:
+        # The child cannot take its write turn while this connection holds it.
+        with database.writing():
+            sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "blocked\n")])
+            await asyncio.wait_for(sink.flush(), 30)
+        assert sink.dropped == 1
+        sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "after\n")])
+        await sink.flush()
+    finally:
+        await sink.close()
+    got = await call(provider, "GetLogEvents", logGroupName=GROUP, logStreamName=STREAM)
+    assert [e["message"] for e in got["events"]] == ["after\n"]
+
+
+async def test_the_process_writer_leaves_at_close_and_ignores_ctrl_c(
+    database: SqliteDatabase, clock: ManualClock
+) -> None:
+    writer = ProcessWriter(database.path)
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION)
+    sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "one\n")])
+    await sink.flush()
+    pid = writer.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches the whole group
+    sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "two\n")])
+    await sink.close()  # the last flush still reaches the child, which then exits
+    assert writer.pid is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    provider = LogsProvider(database, clock)
+    got = await call(provider, "GetLogEvents", logGroupName=GROUP, logStreamName=STREAM)
+    assert [e["message"] for e in got["events"]] == ["one\n", "two\n"]

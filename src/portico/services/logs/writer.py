@@ -1,0 +1,194 @@
+"""Where the log sink's flushes are stored: on a thread of the server, or in a child process.
+
+    StoreLogSink.flush() ──batches──► LogWriter.append() ──► LogsRepository.append() ──► store
+
+`ThreadWriter` runs the inserts on a worker thread of the server itself. Simple, but the
+thread shares the server's interpreter lock: under load every flush stalls the event loop
+for as long as it binds rows, and the server answers fewer requests.
+
+`ProcessWriter` hands each flush to a child process (`python -m portico.services.logs.writer
+DATABASE`) with its own connection to the same SQLite file, so the inserts run beside the
+server. The two speak over the child's stdin and stdout, in frames of a u32 length
+(big-endian) and a `marshal`led body:
+
+    server → child   (ingestion_time, [(account, region, group, stream, events), ...]),
+                     events being [(timestamp, message), ...]
+    child → server   None once the flush is stored, else the error's text
+
+The server sends one flush at a time and waits for its answer. The child leaves when its
+stdin closes: at shutdown, after the last flush, or when the server dies. It is started at
+the first flush and again after it was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import marshal
+import signal
+import struct
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from portico.runtime.logs import LogEvent
+from portico.services.logs.models import GroupRef
+from portico.services.logs.repository import Batch, LogsRepository
+from portico.store import Database, StoreError
+
+logger = logging.getLogger(__name__)
+
+LENGTH = struct.Struct("!I")
+CLOSE_TIMEOUT = 10.0  # seconds a closing child may take to store what it holds
+
+WireBatch = tuple[str, str, str, str, list[tuple[int, str]]]
+
+
+class LogWriter(Protocol):
+    async def append(self, batches: Sequence[Batch], ingestion_time: int) -> None:
+        """Store the batches (creating groups and streams); `StoreError` if they are not."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class ThreadWriter:
+    """Stores on a worker thread of this process."""
+
+    def __init__(self, database: Database) -> None:
+        self._repository = LogsRepository(database)
+
+    async def append(self, batches: Sequence[Batch], ingestion_time: int) -> None:
+        await asyncio.to_thread(self._repository.append, batches, ingestion_time)
+
+    async def close(self) -> None:
+        return None
+
+
+class ProcessWriter:
+    """Stores in a child process that owns its own connection to the SQLite file `path`."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id, while there is one."""
+        return None if self._process is None else self._process.pid
+
+    async def append(self, batches: Sequence[Batch], ingestion_time: int) -> None:
+        process = await self._running()
+        stdin, stdout = process.stdin, process.stdout
+        if stdin is None or stdout is None:  # pragma: no cover - both are pipes
+            raise StoreError("the log writer has no pipes")
+        body = marshal.dumps((ingestion_time, [_to_wire(batch) for batch in batches]))
+        try:
+            stdin.write(LENGTH.pack(len(body)) + body)
+            await stdin.drain()
+            (size,) = LENGTH.unpack(await stdout.readexactly(LENGTH.size))
+            answer = marshal.loads(await stdout.readexactly(size))  # noqa: S302 - our own child
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            await self._lost(process)
+            raise StoreError(f"the log writer exited: {exc}") from None
+        if answer is not None:
+            raise StoreError(str(answer))
+
+    async def close(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), CLOSE_TIMEOUT)
+        except TimeoutError:
+            logger.warning("the log writer did not exit within %ss: killed", CLOSE_TIMEOUT)
+            process.kill()
+            await process.wait()
+
+    async def _running(self) -> asyncio.subprocess.Process:
+        process = self._process
+        if process is None or process.returncode is not None:
+            process = self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                __name__,
+                str(self._path),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+        return process
+
+    async def _lost(self, process: asyncio.subprocess.Process) -> None:
+        if self._process is process:
+            self._process = None
+        if process.returncode is None:
+            process.kill()
+        status = await process.wait()
+        logger.error("the log writer exited with status %s; a new one takes over", status)
+
+
+def _to_wire(batch: Batch) -> WireBatch:
+    ref = batch.ref
+    events = [(event.timestamp, event.message) for event in batch.events]
+    return ref.account_id, ref.region, ref.name, batch.stream, events
+
+
+def _from_wire(batch: WireBatch) -> Batch:
+    account, region, group, stream, events = batch
+    logged = [LogEvent(timestamp, message) for timestamp, message in events]
+    return Batch(GroupRef(account, region, group), stream, logged, create=True)
+
+
+# -- the child --------------------------------------------------------------------------
+
+
+def _read_frame(stream: BinaryIO) -> bytes | None:
+    header = stream.read(LENGTH.size)
+    if len(header) < LENGTH.size:
+        return None
+    (size,) = LENGTH.unpack(header)
+    body = stream.read(size)
+    return body if len(body) == size else None
+
+
+def _write_frame(stream: BinaryIO, value: Any) -> None:
+    body = marshal.dumps(value)
+    stream.write(LENGTH.pack(len(body)) + body)
+    stream.flush()
+
+
+def serve(repository: LogsRepository, requests: BinaryIO, answers: BinaryIO) -> None:
+    """Store each flush read from `requests` and answer it, until `requests` ends."""
+    while (frame := _read_frame(requests)) is not None:
+        ingestion_time, batches = marshal.loads(frame)  # noqa: S302 - from our own server
+        try:
+            repository.append([_from_wire(batch) for batch in batches], ingestion_time)
+        except StoreError as exc:
+            _write_frame(answers, str(exc))
+        except Exception as exc:  # a fault of the writer's own: the server logs it, we go on
+            logger.exception("storing %d log batches failed", len(batches))
+            _write_frame(answers, f"the log writer failed: {type(exc).__name__}: {exc}")
+        else:
+            _write_frame(answers, None)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from portico.store.sqlite.database import SqliteDatabase
+
+    [path] = sys.argv[1:] if argv is None else argv
+    # Ctrl-C reaches the whole process group; the server closes us after its last flush.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=logging.WARNING, format="log writer: %(message)s")
+    # A power cut may cost the last lines; a killed process costs nothing (WAL).
+    database = SqliteDatabase(Path(path), synchronous="NORMAL")
+    try:
+        serve(LogsRepository(database), sys.stdin.buffer, sys.stdout.buffer)
+    finally:
+        database.close()
+
+
+if __name__ == "__main__":
+    main()
