@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import time
@@ -28,11 +29,23 @@ class IdGenerator:
         text = f"{bits:032x}"
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
-    def trace_id(self) -> str:
-        """An X-Ray trace header: `Root=1-<epoch hex>-<96 random bits>;Parent=...;Sampled=0`."""
+    def gateway_request_id(self) -> str:
+        """An id shaped like API Gateway's: 88 random bits in base64 (`JTHoQgr2PHcEJnA=`)."""
+        return base64.b64encode(self._getrandbits(88).to_bytes(11, "big")).decode()
+
+    def trace_root(self) -> str:
+        """The root part of an X-Ray trace header: `Root=1-<epoch hex>-<96 random bits>`."""
+        return f"{self._prefix()}{self._getrandbits(96):024x}"
+
+    def _prefix(self) -> str:
         second = int(time.time())
         if second != self._second:
             self._second = second
             self._root_prefix = f"Root=1-{second:08x}-"
+        return self._root_prefix
+
+    def trace_id(self) -> str:
+        """An X-Ray trace header: `Root=1-<epoch hex>-<96 random bits>;Parent=...;Sampled=0`."""
+        prefix = self._prefix()
         bits = self._getrandbits(160)
-        return f"{self._root_prefix}{bits >> 64:024x};Parent={bits & _PARENT_MASK:016x};Sampled=0"
+        return f"{prefix}{bits >> 64:024x};Parent={bits & _PARENT_MASK:016x};Sampled=0"

@@ -47,3 +47,17 @@ def test_ids_have_aws_shapes() -> None:
     assert re.fullmatch(
         r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0", ids.trace_id()
     )
+
+
+def test_gateway_ids_have_api_gateways_shapes() -> None:
+    import base64
+    import re
+
+    from portico.runtime.ids import IdGenerator
+
+    ids = IdGenerator(seed=b"fixed")
+    request_id = ids.gateway_request_id()
+    assert len(request_id) == 16 and len(base64.b64decode(request_id)) == 11
+    assert request_id != ids.gateway_request_id()
+    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24}", ids.trace_root())
+    assert ids.trace_root() != ids.trace_root()

@@ -13,10 +13,8 @@ The hot path reads only the in-memory registry: no database, no lock.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -36,6 +34,7 @@ from portico.gateway.http_api.metrics import Metrics
 from portico.gateway.http_api.registry import HttpApiRegistry
 from portico.gateway.http_api.routes import Match
 from portico.gateway.http_events import EventContext, HttpRequest, HttpResult
+from portico.runtime.ids import IdGenerator
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -84,8 +83,10 @@ class HttpApiEndpoint:
         access_log: AccessLogWriter | None = None,
         clock: Callable[[], float] = time.time,
         max_body: int = MAX_BODY_BYTES,
+        ids: IdGenerator | None = None,
     ) -> None:
         self._registry = registry
+        self._ids = ids or IdGenerator()
         self.metrics = metrics or Metrics()
         self._access_log = access_log
         self._clock = clock
@@ -102,7 +103,7 @@ class HttpApiEndpoint:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = _request_id()
+        request_id = self._ids.gateway_request_id()
         trace = _Trace(self._clock())
         try:
             result = await self._answer(scope, receive, request_id, trace)
@@ -159,7 +160,7 @@ class HttpApiEndpoint:
         if integration is None:
             trace.error = "Internal Server Error"
             return responses.INTERNAL_SERVER_ERROR
-        request = _http_request(scope, where.raw_path, body)
+        request = _http_request(scope, where.raw_path, body, self._ids.trace_root)
         granted: Granted | None = None
         if route.authorizer is not None:
             # As sent: a signature covers the path on the wire.
@@ -384,11 +385,6 @@ def _event_variables(context: EventContext, request: HttpRequest) -> dict[str, s
     }
 
 
-def _request_id() -> str:
-    """An id shaped like API Gateway's (`JTHoQgr2PHcEJnA=`)."""
-    return base64.b64encode(os.urandom(11)).decode()
-
-
 def _host(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"host":
@@ -415,7 +411,9 @@ def _raw_path(scope: Scope) -> str:
     return raw.decode("latin-1").partition("?")[0] if raw else str(scope["path"])
 
 
-def _http_request(scope: Scope, raw_path: str, body: bytes) -> HttpRequest:
+def _http_request(
+    scope: Scope, raw_path: str, body: bytes, trace_root: Callable[[], str]
+) -> HttpRequest:
     client = scope.get("client") or ("", 0)
     source_ip = str(client[0])
     raw: list[tuple[bytes, bytes]] = scope["headers"]
@@ -429,7 +427,7 @@ def _http_request(scope: Scope, raw_path: str, body: bytes) -> HttpRequest:
     if b"x-forwarded-proto" not in present:
         headers.append(("x-forwarded-proto", str(scope.get("scheme", "http"))))
     if b"x-amzn-trace-id" not in present:  # as API Gateway starts a trace for each request
-        headers.append(("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"))
+        headers.append(("x-amzn-trace-id", trace_root()))
     return HttpRequest(
         method=scope["method"],
         raw_path=raw_path,
