@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,8 +56,25 @@ def function(server: Server, name: str, source: str = ECHO_EVENT, **extra: Any) 
     return arn
 
 
-def quick_api(server: Server, target: str, **extra: Any) -> dict[str, Any]:
+def quick_api(server: Server, target: str, *, permit: bool = True, **extra: Any) -> dict[str, Any]:
+    """A quick-created API on `target`; with `permit`, the function lets the API invoke it."""
     created: dict[str, Any] = server.client("apigatewayv2").create_api(
         Name="quick", ProtocolType="HTTP", Target=target, **extra
     )
+    if permit:
+        allow_api(server, target, created["ApiId"])
     return created
+
+
+def allow_api(server: Server, function: str, api_id: str, resource: str = "*") -> str:
+    """What a user adds so that API Gateway may invoke `function` (a name or ARN, qualified
+    or not) for `api_id`'s routes matching `resource`; the statement's id."""
+    statement_id = f"apigateway-{uuid.uuid4().hex}"
+    server.client("lambda").add_permission(
+        FunctionName=function,
+        StatementId=statement_id,
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/{resource}",
+    )
+    return statement_id

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from tests.e2e.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY, Server
-from tests.e2e.http_apis import REGION, function, shared_server
+from tests.e2e.http_apis import REGION, allow_api, function, shared_server
 
 __all__ = ["shared_server"]
 
@@ -102,17 +102,21 @@ def issuer() -> Iterator[Issuer]:
 
 
 def _api_with_route(
-    server: Server, name: str, route: dict[str, Any], **authorizer: Any
+    server: Server,
+    name: str,
+    route: dict[str, Any],
+    *,
+    permit_authorizer: bool = True,
+    **authorizer: Any,
 ) -> tuple[str, str]:
     """An API with one route `GET /secret` to an echo function; (endpoint, authorizer id)."""
     gateway = server.client("apigatewayv2")
     api = gateway.create_api(Name=name, ProtocolType="HTTP")
     api_id = api["ApiId"]
+    echo = function(server, f"{name}-echo")
+    allow_api(server, echo, api_id, "*/GET/secret")
     integration = gateway.create_integration(
-        ApiId=api_id,
-        IntegrationType="AWS_PROXY",
-        IntegrationUri=function(server, f"{name}-echo"),
-        PayloadFormatVersion="2.0",
+        ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=echo, PayloadFormatVersion="2.0"
     )
     authorizer_id = ""
     if authorizer:
@@ -120,6 +124,10 @@ def _api_with_route(
             "AuthorizerId"
         ]
         route = {**route, "AuthorizerId": authorizer_id}
+        uri = str(authorizer.get("AuthorizerUri", ""))
+        if permit_authorizer and uri.endswith("/invocations"):  # for this authorizer only
+            authorizer_arn = uri.split("/functions/", 1)[1].removesuffix("/invocations")
+            allow_api(server, authorizer_arn, api_id, f"authorizers/{authorizer_id}")
     gateway.create_route(
         ApiId=api_id,
         RouteKey="GET /secret",
@@ -185,6 +193,28 @@ def test_lambda_authorizer_with_simple_responses(shared_server: Server) -> None:
     assert allowed.json()["requestContext"]["authorizer"]["lambda"] == {"user": "ann", "n": 7}
     denied = httpx.get(url, headers={"authorization": "simple no"})
     assert (denied.status_code, denied.json()) == (403, {"message": "Forbidden"})
+
+
+def test_a_lambda_authorizer_its_function_does_not_permit_is_a_500(
+    shared_server: Server,
+) -> None:
+    authorizer_arn = function(shared_server, "unpermitted-authorizer", source=AUTHORIZER_SOURCE)
+    url, _ = _api_with_route(
+        shared_server,
+        "unpermitted",
+        {"AuthorizationType": "CUSTOM"},
+        permit_authorizer=False,
+        AuthorizerType="REQUEST",
+        AuthorizerUri=(
+            f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+            f"{authorizer_arn}/invocations"
+        ),
+        AuthorizerPayloadFormatVersion="2.0",
+        EnableSimpleResponses=True,
+        IdentitySource=["$request.header.Authorization"],
+    )
+    refused = httpx.get(url, headers={"authorization": "simple yes"})
+    assert (refused.status_code, refused.json()) == (500, {"message": "Internal Server Error"})
 
 
 def test_lambda_authorizer_with_an_iam_policy(shared_server: Server) -> None:

@@ -15,7 +15,14 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Server, start_server, stop_server
-from tests.e2e.http_apis import ACCOUNT, REGION, function, quick_api, shared_server
+from tests.e2e.http_apis import (
+    ACCOUNT,
+    REGION,
+    allow_api,
+    function,
+    quick_api,
+    shared_server,
+)
 
 __all__ = ["shared_server"]
 
@@ -64,6 +71,8 @@ def test_routes_stages_and_deployments(shared_server: Server) -> None:
     arn = function(shared_server, "routes-echo")
     api = gateway.create_api(Name="pets", ProtocolType="HTTP")
     api_id = api["ApiId"]
+    allow_api(shared_server, arn, api_id, "*/*/pets/{id}")
+    allow_api(shared_server, arn, api_id, "*/*/old/{proxy+}")
     v2 = gateway.create_integration(
         ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=arn, PayloadFormatVersion="2.0"
     )["IntegrationId"]
@@ -128,6 +137,32 @@ def test_function_errors_timeouts_and_oversized_bodies(shared_server: Server) ->
     assert time.monotonic() - started < 2.5
     huge = httpx.post(f"{base}/upload", content=b"x" * (10 * 1024 * 1024 + 1), timeout=30)
     assert (huge.status_code, huge.json()) == (413, {"message": "Request Entity Too Large"})
+
+
+def test_the_function_policy_must_let_the_api_invoke(shared_server: Server) -> None:
+    functions = shared_server.client("lambda")
+    arn = function(shared_server, "guarded")
+    functions.publish_version(FunctionName="guarded")
+    functions.create_alias(FunctionName="guarded", Name="live", FunctionVersion="1")
+    api = quick_api(shared_server, arn, permit=False)
+    api_id, url = api["ApiId"], api["ApiEndpoint"] + "/pets"
+    internal_error = (500, {"message": "Internal Server Error"})
+
+    refused = httpx.get(url)  # no policy at all: API Gateway may not invoke
+    assert (refused.status_code, refused.json()) == internal_error
+    allow_api(shared_server, arn, api_id, "*/POST/*")  # another method only
+    assert httpx.get(url).status_code == 500
+    granted = allow_api(shared_server, arn, api_id, "$default/*")  # takes effect at once
+    assert httpx.get(url).status_code == 200
+    functions.remove_permission(FunctionName="guarded", StatementId=granted)
+    assert httpx.get(url).status_code == 500
+
+    # An alias has a policy of its own: the function's does not cover it.
+    allow_api(shared_server, arn, api_id)
+    on_alias = quick_api(shared_server, f"{arn}:live", permit=False)
+    assert httpx.get(on_alias["ApiEndpoint"] + "/").status_code == 500
+    allow_api(shared_server, f"{arn}:live", on_alias["ApiId"])
+    assert httpx.get(on_alias["ApiEndpoint"] + "/").status_code == 200
 
 
 def test_an_integration_may_name_an_alias(shared_server: Server) -> None:
@@ -256,6 +291,7 @@ def test_a_plain_result_becomes_a_json_200(shared_server: Server, payload_versio
     )
     gateway = shared_server.client("apigatewayv2")
     api = gateway.create_api(Name=name, ProtocolType="HTTP")
+    allow_api(shared_server, arn, api["ApiId"])
     integration = gateway.create_integration(
         ApiId=api["ApiId"],
         IntegrationType="AWS_PROXY",

@@ -18,6 +18,7 @@ from portico.gateway.http_api.endpoint import HttpApiEndpoint
 from portico.gateway.http_api.registry import HttpApiRegistry
 from portico.runtime import InvocationResult
 from portico.services.apigatewayv2.published import ApiMapping, DeployedApi, DeployedStage
+from portico.services.lambda_.permissions import ServiceSource
 
 ACCOUNT = "000000000000"
 REGION = "eu-west-1"
@@ -31,6 +32,7 @@ class EchoFunction:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
         self.within: float | None = None
+        self.sources: list[ServiceSource | None] = []
         self.calls: list[tuple[str, str, str, str]] = []
 
     async def __call__(
@@ -42,9 +44,11 @@ class EchoFunction:
         payload: bytes,
         *,
         within: float | None = None,
+        source: ServiceSource | None = None,
     ) -> InvocationResult:
         self.calls.append((account, region, name, qualifier))
         self.within = within
+        self.sources.append(source)
         event = json.loads(payload)
         self.events.append(event)
         if event.get("rawPath", "").endswith("/fail"):
@@ -165,6 +169,12 @@ async def test_default_stage_routes_to_the_function_with_a_2_0_event(setup: Any)
     assert context["timeEpoch"] == 1_700_000_000_000
     assert function.calls[-1] == (ACCOUNT, REGION, "echo", "")
     assert function.within == 30.0  # the integration's timeout (TimeoutInMillis by default)
+    # API Gateway invokes for the route: what the function's policy must allow.
+    assert function.sources[-1] == ServiceSource(
+        "apigateway.amazonaws.com",
+        f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/$default/GET/pets/{{id}}",
+        ACCOUNT,
+    )
 
 
 @pytest.mark.asyncio
@@ -284,6 +294,24 @@ async def test_a_1_0_event_keeps_the_mapping_key_in_its_path(setup: Any) -> None
         "/legacy/items",
         "/items",
     )
+
+
+@pytest.mark.asyncio
+async def test_the_source_names_the_route_and_credentials_invoke_as_the_role(setup: Any) -> None:
+    client, function, registry = setup
+    await client.post(f"/_aws/execute-api/{API_ID}/dev/anything")  # the $default route
+    assert function.sources[-1] is not None
+    assert function.sources[-1].source_arn.endswith(f":{API_ID}/dev/$default")
+
+    api = {"ApiId": "c0ffee1234", "Name": "role", "ProtocolType": "HTTP"}
+    integration = _integration(
+        "r", "AWS_PROXY", FUNCTION_ARN, CredentialsArn="arn:aws:iam::000000000000:role/apigw"
+    )
+    routes = (_route("ANY /any", "r"),)
+    stage = DeployedStage({"StageName": "$default"}, api, routes, (integration,), ())
+    registry.publish_api(DeployedApi(ACCOUNT, REGION, "c0ffee1234", False, (stage,)))
+    await client.put("/_aws/execute-api/c0ffee1234/any")
+    assert function.sources[-1] is None  # the role's permissions apply, not the policy
 
 
 @pytest.mark.asyncio

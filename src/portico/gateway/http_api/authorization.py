@@ -8,15 +8,11 @@ route matched -> AuthRequest -> Authorizer.authorize -> Granted  (the integratio
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from portico.gateway.http_events import HttpRequest, HttpResult
-from portico.runtime import InvocationResult
-
-Invoke = Callable[[str, str, str, str, bytes], Awaitable[InvocationResult]]
-"""(account id, region, function name, qualifier, event bytes) -> the invocation's result."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from portico.gateway.http_api.integrations import (
     DEFAULT_TIMEOUT_SECONDS,
     HttpProxy,
     Integration,
-    Invoke,
     LambdaProxy,
     event_v1,
 )
@@ -38,7 +37,7 @@ from portico.gateway.http_api.mapping import (
     compile_response_parameters,
 )
 from portico.gateway.http_api.routes import RouteTable
-from portico.gateway.http_api.targets import lambda_target
+from portico.gateway.http_api.targets import Invoke, lambda_target
 from portico.gateway.http_api.throttling import StageThrottle, TokenBucket, account_bucket
 from portico.gateway.http_api.v1_events import map_v1_result
 from portico.services.apigatewayv2.published import DeployedApi, DeployedStage, Document
@@ -212,11 +211,19 @@ class Compiler:
             if target is None:
                 logger.warning("api %s: integration uri %r names no function", api.api_id, uri)
                 return None
+            # With CredentialsArn, API Gateway invokes as that role (whose IAM permissions
+            # Portico does not model), not as the service the function's policy must allow.
+            as_service = not document.get("CredentialsArn")
             if str(document.get("PayloadFormatVersion")) == "1.0":
                 return LambdaProxy(
-                    target, self._invoke, build=event_v1, mapper=map_v1_result, timeout=timeout
+                    target,
+                    self._invoke,
+                    build=event_v1,
+                    mapper=map_v1_result,
+                    timeout=timeout,
+                    as_service=as_service,
                 )
-            return LambdaProxy(target, self._invoke, timeout=timeout)
+            return LambdaProxy(target, self._invoke, timeout=timeout, as_service=as_service)
         if kind == "HTTP_PROXY":
             method = str(document.get("IntegrationMethod") or "ANY")
             return HttpProxy(uri, method, self._client, timeout=timeout)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -21,7 +21,7 @@ import httpx
 
 from portico.errors import AwsError
 from portico.gateway.http_api import responses
-from portico.gateway.http_api.targets import LambdaTarget
+from portico.gateway.http_api.targets import Invoke, LambdaTarget, execute_api_source
 from portico.gateway.http_api.v1_events import V1Context, build_v1_event, resource_path
 from portico.gateway.http_events import (
     EventContext,
@@ -30,24 +30,7 @@ from portico.gateway.http_events import (
     build_event,
     map_result,
 )
-from portico.runtime import InvocationResult
-
-
-class Invoke(Protocol):
-    """(account id, region, function name, qualifier, event bytes) -> the invocation's
-    result; with `within`, TimeoutError once that many seconds pass."""
-
-    def __call__(
-        self,
-        account_id: str,
-        region: str,
-        function_name: str,
-        qualifier: str,
-        payload: bytes,
-        *,
-        within: float | None = None,
-    ) -> Awaitable[InvocationResult]: ...
-
+from portico.services.lambda_.permissions import ServiceSource
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode  # stateless, built once
@@ -140,9 +123,11 @@ class LambdaProxy:
         build: EventBuilder = event_v2,
         mapper: ResultMapper = result_v2,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        as_service: bool = True,
     ) -> None:
         self._target = target
         self._invoke = invoke
+        self._as_service = as_service
         self._build = build
         self._map = mapper
         self._timeout = timeout
@@ -151,6 +136,7 @@ class LambdaProxy:
         started = time.perf_counter()
         event = _COMPACT_JSON(self._build(request)).encode()
         target = self._target
+        source = self._source(request) if self._as_service else None
         try:
             invoked = await self._invoke(
                 target.account_id,
@@ -159,6 +145,7 @@ class LambdaProxy:
                 target.qualifier,
                 event,
                 within=self._timeout,
+                source=source,
             )
         except TimeoutError:
             return _outcome(responses.SERVICE_UNAVAILABLE, None, started, "timeout")
@@ -167,6 +154,16 @@ class LambdaProxy:
         failed = bool(invoked.function_error)
         result = self._map(invoked.payload, failed)
         return _outcome(result, 200, started, invoked.error_type or "" if failed else "")
+
+    def _source(self, request: IntegrationRequest) -> ServiceSource:
+        """API Gateway, invoking for the route: {api-id}/{stage}/{METHOD}{path} ($default)."""
+        context = request.context
+        route = context.route_key
+        if route != "$default":
+            method, _, path = route.partition(" ")
+            route = (request.request.method if method == "ANY" else method) + path
+        resource = f"{context.api_id}/{context.stage}/{route}"
+        return execute_api_source(self._target.region, context.account_id, resource)
 
 
 class HttpProxy:

@@ -1,13 +1,53 @@
-"""Which function an integration or authorizer URI names.
+"""Which function an integration or authorizer URI names, and how it is invoked.
 
 arn:aws:lambda:eu-west-1:000000000000:function:my-fn[:qualifier]
 arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/<the function ARN>/invocations
+
+API Gateway invokes as the service `apigateway.amazonaws.com`, for a source ARN the function's
+resource-based policy must allow (else the invocation fails with an AwsError):
+
+    integration  arn:aws:execute-api:{region}:{account}:{api-id}/{stage}/{METHOD}{route path}
+                 (.../{stage}/$default for the $default route)
+    authorizer   arn:aws:execute-api:{region}:{account}:{api-id}/authorizers/{authorizer-id}
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Protocol
+
+from portico.runtime import InvocationResult
+from portico.services.lambda_.permissions import ServiceSource
+
+APIGATEWAY = "apigateway.amazonaws.com"
+
+
+class Invoke(Protocol):
+    """(account id, region, function name, qualifier, event bytes) -> the invocation's
+    result; with `within`, TimeoutError once that many seconds pass; `source`, the service
+    and resource invoking."""
+
+    def __call__(
+        self,
+        account_id: str,
+        region: str,
+        function_name: str,
+        qualifier: str,
+        payload: bytes,
+        *,
+        within: float | None = None,
+        source: ServiceSource | None = None,
+    ) -> Awaitable[InvocationResult]: ...
+
+
+def execute_api_source(region: str, account_id: str, resource: str) -> ServiceSource:
+    """API Gateway invoking for `resource` of an API ("{api-id}/{stage}/GET/pets", ...)."""
+    return ServiceSource(
+        APIGATEWAY, f"arn:aws:execute-api:{region}:{account_id}:{resource}", account_id
+    )
+
 
 _FUNCTION_ARN = re.compile(
     r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:"

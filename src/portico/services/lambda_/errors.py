@@ -59,3 +59,11 @@ class ServiceException(AwsError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, Type="Service")
+
+
+class AccessDeniedException(AwsError):
+    """A service invoked a function whose resource-based policy does not allow it."""
+
+    code: ClassVar[str] = "AccessDeniedException"
+    status_code: ClassVar[int] = 403
+    sender_fault: ClassVar[bool] = True

@@ -178,6 +178,20 @@ class Policies:
         policy, revision = await asyncio.to_thread(get)
         return {"Policy": _compact(policy.document()), "RevisionId": revision}
 
+    def statements(
+        self, account_id: str, region: str, name: str, qualifier: str
+    ) -> tuple[dict[str, Any], ...]:
+        """The statements of the policy attached to what `name:qualifier` names (none if the
+        function, version or alias is missing)."""
+        context = RequestContext("", "lambda", "GetPolicy", region, account_id, None)
+        scope = scope_for(context)
+        with self._database.snapshot() as tx:
+            target = self._target_or_none(tx.records, scope, context, name, qualifier)
+            if target is None:
+                return ()
+            found = POLICIES.get(tx.records, scope, attachment_key(name, target.qualifier))
+        return () if found is None else found.value.statements
+
     @staticmethod
     def _target_or_none(
         records: RecordStore,

@@ -22,6 +22,7 @@ from portico.services.lambda_.code import CodeStore
 from portico.services.lambda_.concurrency import Concurrency
 from portico.services.lambda_.downloads import KEY_FILENAME, DownloadLinks
 from portico.services.lambda_.errors import (
+    AccessDeniedException,
     InvalidParameterValueException,
     InvalidRequestContentException,
     PreconditionFailedException,
@@ -33,6 +34,7 @@ from portico.services.lambda_.events import AsyncEvent, AsyncInvoker, EventPolic
 from portico.services.lambda_.layers import LayerOperations, Layers
 from portico.services.lambda_.models import LATEST, Code, FunctionRecord, FunctionVersion, Layer
 from portico.services.lambda_.names import function_arn, parse_function
+from portico.services.lambda_.permissions import ServiceSource, allows
 from portico.services.lambda_.policy import Policies
 from portico.services.lambda_.repository import FunctionExists, Functions, scope_of
 from portico.services.lambda_.resolver import Resolver
@@ -440,17 +442,52 @@ class LambdaProvider:
         payload: bytes,
         *,
         within: float | None = None,
+        source: ServiceSource | None = None,
     ) -> InvocationResult:
         """A synchronous invocation for a function URL or an HTTP API request (`payload`: the
         event). With `within`, TimeoutError once that many seconds pass (the function runs
-        on); only watched when the function's own timeout is longer."""
+        on); only watched when the function's own timeout is longer. With `source`, the
+        invoking service must be allowed by the function's resource-based policy, else
+        AccessDeniedException."""
         config, reported = await self._resolver.invoke_target(
             account_id, region, function_name, qualifier
         )
+        if source is not None:
+            await self._check_permission(account_id, region, function_name, qualifier, source)
         invocation = self._runtime.invoke(config, payload, qualifier=reported)
         if within is None or config.timeout <= within:
             return await invocation
         return await invoker.within(invocation, within)
+
+    async def _check_permission(
+        self, account_id: str, region: str, name: str, qualifier: str, source: ServiceSource
+    ) -> None:
+        """The decision (and the warning that tells how to grant the permission) is kept
+        until the next write of the Lambda API."""
+        arn = function_arn(region, account_id, name, None if qualifier == LATEST else qualifier)
+
+        def decide() -> bool:
+            statements = self._policies.statements(account_id, region, name, qualifier)
+            permitted = allows(statements, source)
+            if not permitted:
+                logger.warning(
+                    "%s may not invoke %s for %s: no statement of its resource-based policy "
+                    "allows it (aws lambda add-permission --principal %s --action "
+                    "lambda:InvokeFunction --source-arn ...)",
+                    source.service,
+                    arn,
+                    source.source_arn,
+                    source.service,
+                )
+            return permitted
+
+        key = ("permitted", account_id, region, name, qualifier, source)
+        if not await self._resolver.cached(key, decide):
+            raise AccessDeniedException(
+                f"{source.service} is not authorized to perform: lambda:InvokeFunction on "
+                f"resource: {arn} because no resource-based policy allows the "
+                "lambda:InvokeFunction action"
+            )
 
     # -- asynchronous invocation -------------------------------------------------------------
 

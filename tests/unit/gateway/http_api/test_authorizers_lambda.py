@@ -25,6 +25,7 @@ from portico.gateway.http_api.targets import lambda_target
 from portico.gateway.http_events import HttpRequest, HttpResult
 from portico.runtime import InvocationResult
 from portico.services.lambda_.errors import ResourceNotFoundException
+from portico.services.lambda_.permissions import ServiceSource
 from portico.store.clock import ManualClock
 
 ACCOUNT = "000000000000"
@@ -43,11 +44,21 @@ class Function:
         self.raises: Exception | None = None
         self.calls: list[tuple[str, str, str, str]] = []
         self.events: list[dict[str, Any]] = []
+        self.sources: list[ServiceSource | None] = []
 
     async def __call__(
-        self, account: str, region: str, name: str, qualifier: str, payload: bytes
+        self,
+        account: str,
+        region: str,
+        name: str,
+        qualifier: str,
+        payload: bytes,
+        *,
+        within: float | None = None,
+        source: ServiceSource | None = None,
     ) -> InvocationResult:
         self.calls.append((account, region, name, qualifier))
+        self.sources.append(source)
         self.events.append(json.loads(payload))
         if self.raises is not None:
             raise self.raises
@@ -447,6 +458,19 @@ async def test_compiled_request_authorizer() -> None:
     for _ in range(2):
         assert isinstance(await checker.authorize(request()), Granted)
     assert len(function.calls) == 1
+    # API Gateway invokes an authorizer for the authorizer, not for the route.
+    assert function.sources == [
+        ServiceSource(
+            "apigateway.amazonaws.com",
+            f"arn:aws:execute-api:eu-west-1:{ACCOUNT}:a1b2c3d4e5/authorizers/au1",
+            ACCOUNT,
+        )
+    ]
+    with_role = compiled(
+        function, clock, AuthorizerCredentialsArn="arn:aws:iam::000000000000:role/authorizers"
+    )
+    await with_role.authorize(request())
+    assert function.sources[-1] is None  # invoked as the role: the policy does not apply
     policy = compiled(Function(allow("*")), clock, AuthorizerPayloadFormatVersion="1.0")
     assert isinstance(await policy.authorize(request()), Granted)
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from portico.gateway.http_api import targets
-from portico.gateway.http_api.authorization import Authorizer, AuthRequest, Granted, Invoke
+from portico.gateway.http_api.authorization import Authorizer, AuthRequest, Granted
 from portico.gateway.http_api.authorizers import refusals
 from portico.gateway.http_api.authorizers.identity import IdentitySource, parse_sources
 from portico.gateway.http_api.authorizers.jwks import JwksCache
@@ -27,6 +27,7 @@ from portico.gateway.http_api.authorizers.lambda_request import (
     LambdaRequestAuthorizer,
     LambdaSettings,
 )
+from portico.gateway.http_api.targets import Invoke
 from portico.gateway.http_events import HttpResult
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,9 @@ def lambda_settings(document: Mapping[str, Any]) -> LambdaSettings:
     return LambdaSettings(
         name=str(document.get("Name") or document.get("AuthorizerId") or ""),
         target=targets.lambda_target(uri),
+        authorizer_id=str(document.get("AuthorizerId") or ""),
+        # With credentials, API Gateway invokes as that role, not as the service.
+        as_service=not document.get("AuthorizerCredentialsArn"),
         payload_version=version,
         simple_responses=bool(document.get("EnableSimpleResponses")),
         identity_sources=sources,

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 
 from portico.errors import AwsError
 from portico.gateway.http_api import targets
-from portico.gateway.http_api.authorization import AuthRequest, Granted, Invoke
+from portico.gateway.http_api.authorization import AuthRequest, Granted
 from portico.gateway.http_api.authorizers import identity, refusals
 from portico.gateway.http_api.authorizers.identity import IdentitySource
 from portico.gateway.http_api.authorizers.lambda_events import event_v1, event_v2
 from portico.gateway.http_api.authorizers.lambda_responses import Verdict, parse_response
 from portico.gateway.http_api.authorizers.result_cache import ResultCache
+from portico.gateway.http_api.targets import Invoke, execute_api_source
 from portico.gateway.http_events import HttpResult
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class LambdaSettings:
 
     name: str
     target: targets.LambdaTarget | None  # None when AuthorizerUri names no function
+    authorizer_id: str = ""
+    as_service: bool = True  # invoked as apigateway.amazonaws.com (no credentials given)
     payload_version: str = "2.0"
     simple_responses: bool = False  # format 2.0 only
     identity_sources: tuple[IdentitySource, ...] = ()
@@ -75,8 +78,15 @@ class LambdaRequestAuthorizer:
         event = json.dumps(build(request, values)).encode()
         started = self._clock()
         try:
+            resource = f"{request.api_id}/authorizers/{settings.authorizer_id}"
+            source = execute_api_source(request.region, request.account_id, resource)
             result = await self._invoke(
-                target.account_id, target.region, target.function_name, target.qualifier, event
+                target.account_id,
+                target.region,
+                target.function_name,
+                target.qualifier,
+                event,
+                source=source if settings.as_service else None,
             )
         except AwsError as error:
             return self._failed(request, str(error))

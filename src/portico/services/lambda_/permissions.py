@@ -1,0 +1,113 @@
+"""Whether a function's resource-based policy lets an AWS service invoke it.
+
+A service (API Gateway, S3, ...) may invoke a function only when a statement of the policy
+attached to what it invokes (`$LATEST`, a version or an alias) allows it:
+
+    {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+     "Action": "lambda:InvokeFunction", "Resource": "arn:aws:lambda:...:function:fn",
+     "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:eu-west-1:1234:abc/*"}}}
+
+Conditions are IAM's: every operator of a statement must hold, and a condition on a key the
+request does not carry fails. The keys a service invocation carries are `aws:SourceArn` and
+`aws:SourceAccount` (names are case-insensitive). `ArnLike`/`ArnEquals` match each of the
+six colon-separated parts of the ARN on its own, with `*` and `?` as wildcards.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+INVOKE = "lambda:InvokeFunction"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSource:
+    """An AWS service invoking on behalf of one of its resources."""
+
+    service: str  # e.g. "apigateway.amazonaws.com"
+    source_arn: str
+    source_account: str
+
+
+def allows(statements: Iterable[Mapping[str, Any]], source: ServiceSource) -> bool:
+    """Whether one of `statements` allows `source` to invoke (and none denies it)."""
+    allowed = False
+    for statement in statements:
+        if not _applies(statement, source):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def _applies(statement: Mapping[str, Any], source: ServiceSource) -> bool:
+    return (
+        _names_principal(statement.get("Principal"), source.service)
+        and _names_action(statement.get("Action"))
+        and _conditions_hold(statement.get("Condition") or {}, source)
+    )
+
+
+def _names_principal(principal: Any, service: str) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, Mapping):
+        return False
+    if principal.get("AWS") == "*":
+        return True
+    return service in _as_list(principal.get("Service"))
+
+
+def _names_action(action: Any) -> bool:
+    return any(
+        _like(pattern.lower(), INVOKE.lower())
+        for pattern in _as_list(action)
+        if isinstance(pattern, str)
+    )
+
+
+def _conditions_hold(conditions: Mapping[str, Any], source: ServiceSource) -> bool:
+    context = {"aws:sourcearn": source.source_arn, "aws:sourceaccount": source.source_account}
+    for operator, tests in conditions.items():
+        match = _OPERATORS.get(operator)
+        if match is None or not isinstance(tests, Mapping):
+            return False  # an operator Portico does not evaluate: the statement does not apply
+        for key, expected in tests.items():
+            value = context.get(str(key).lower())
+            patterns = [str(pattern) for pattern in _as_list(expected)]
+            if value is None or not any(match(pattern, value) for pattern in patterns):
+                return False
+    return True
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+@lru_cache(maxsize=1024)
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."), re.DOTALL)
+
+
+def _like(pattern: str, value: str) -> bool:
+    return _wildcard(pattern).fullmatch(value) is not None
+
+
+def _arn_like(pattern: str, value: str) -> bool:
+    wanted, given = pattern.split(":", 5), value.split(":", 5)
+    return len(wanted) == len(given) == 6 and all(map(_like, wanted, given))
+
+
+_OPERATORS = {
+    "StringEquals": lambda pattern, value: pattern == value,
+    "StringLike": _like,
+    "ArnEquals": _arn_like,
+    "ArnLike": _arn_like,
+}
