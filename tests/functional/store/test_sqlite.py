@@ -13,6 +13,7 @@ from portico.store import ManualClock, StoreError
 from portico.store.sqlite import MIGRATIONS, SqliteDatabase, SqliteQueue, open_database
 
 EXTRA = "CREATE TABLE extra (a TEXT); INSERT INTO extra VALUES ('x;y');"
+CURRENT = list(range(1, len(MIGRATIONS) + 1))  # the versions this Portico applies
 
 
 def versions(path: Path) -> list[int]:
@@ -20,6 +21,11 @@ def versions(path: Path) -> list[int]:
         rows = raw.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
     raw.close()
     return [row[0] for row in rows]
+
+
+class _Event:
+    def __init__(self, timestamp: int, message: str) -> None:
+        self.timestamp, self.message = timestamp, message
 
 
 def tables(path: Path) -> set[str]:
@@ -52,16 +58,51 @@ def test_migrations_apply_once_and_in_order(tmp_path: Path) -> None:
     path = tmp_path / "portico.db"
     SqliteDatabase(path).close()
     SqliteDatabase(path).close()
-    assert versions(path) == [1]
+    assert versions(path) == CURRENT
     assert {"records", "log_events", "queue_messages"} <= tables(path)
 
     with SqliteDatabase(path, migrations=(*MIGRATIONS, EXTRA)) as db, db.snapshot() as tx:
         assert tx.records.count("s", "k") == 0
     SqliteDatabase(path, migrations=(*MIGRATIONS, EXTRA)).close()
-    assert versions(path) == [1, 2]
+    assert versions(path) == [*CURRENT, len(CURRENT) + 1]
     with sqlite3.connect(path) as raw:
         assert raw.execute("SELECT a FROM extra").fetchall() == [("x;y",)]
     raw.close()
+
+
+def test_log_events_keep_their_positions_when_groups_and_streams_become_numbers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "portico.db"
+    SqliteDatabase(path, migrations=MIGRATIONS[:1]).close()  # the text-keyed table
+    with sqlite3.connect(path) as raw:
+        raw.executemany(
+            "INSERT INTO log_events (log_group, log_stream, timestamp, ingestion_time, message)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                ("g", "s1", 10, 100, "a"),
+                ("g", "s2", 20, 100, "b"),
+                ("h", "s1", 15, 100, "c"),
+                ("g", "s1", 30, 100, "gone"),
+            ],
+        )
+        raw.execute("DELETE FROM log_events WHERE message = 'gone'")  # its position: never again
+    raw.close()
+
+    with SqliteDatabase(path) as db:
+        with db.snapshot() as tx:
+            g = tx.log_events.query("g")
+            assert [(e.position, e.stream, e.message) for e in g] == [
+                (1, "s1", "a"),
+                (2, "s2", "b"),
+            ]
+            assert [e.message for e in tx.log_events.query("h", streams=["s1"])] == ["c"]
+        with db.transaction() as tx:
+            tx.log_events.append("g", "s1", [_Event(40, "new")], ingestion_time=200)
+        with db.snapshot() as tx:
+            [new] = tx.log_events.query("g", streams=["s1"], start=40)
+            assert (new.position, new.message) == (5, "new")
+    assert versions(path) == CURRENT
 
 
 def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
@@ -70,14 +111,14 @@ def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
     broken = "CREATE TABLE half (a TEXT); INSERT INTO missing VALUES (1);"
     with pytest.raises(StoreError, match="missing"):
         SqliteDatabase(path, migrations=(*MIGRATIONS, broken))
-    assert versions(path) == [1]
+    assert versions(path) == CURRENT
     assert "half" not in tables(path)
 
 
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "portico.db"
     SqliteDatabase(path, migrations=(*MIGRATIONS, EXTRA)).close()
-    with pytest.raises(StoreError, match="schema version 2"):
+    with pytest.raises(StoreError, match=f"schema version {len(CURRENT) + 1}"):
         SqliteDatabase(path)
 
 
@@ -97,7 +138,7 @@ def test_processes_opening_a_fresh_file_together_migrate_it_once(tmp_path: Path)
     for thread in threads:
         thread.join()
     assert errors == []
-    assert versions(path) == [1]
+    assert versions(path) == CURRENT
 
 
 def test_a_corrupt_file_is_a_store_error(tmp_path: Path) -> None:

@@ -54,6 +54,47 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX queue_messages_dead ON queue_messages (queue, position)
         WHERE dead_at IS NOT NULL;
     """,
+    # 2: log events name their group and stream by number, not by text repeated in each row
+    # and in both indexes (a third of the bytes per event). Numbers are never deleted, so a
+    # writer may keep them; positions, and the counter that hands them out, are kept.
+    """
+    CREATE TABLE log_group_ids (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE log_stream_ids (
+        id INTEGER PRIMARY KEY,
+        group_id INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        UNIQUE (group_id, name)
+    );
+    INSERT INTO log_group_ids (name) SELECT DISTINCT log_group FROM log_events;
+    INSERT INTO log_stream_ids (group_id, name)
+        SELECT DISTINCT g.id, e.log_stream
+        FROM log_events e JOIN log_group_ids g ON g.name = e.log_group;
+
+    CREATE TABLE log_events_numbered (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: page cursors stay valid
+        group_id INTEGER NOT NULL,
+        stream_id INTEGER NOT NULL,
+        timestamp INTEGER NOT NULL,     -- milliseconds since the epoch
+        ingestion_time INTEGER NOT NULL,
+        message TEXT NOT NULL
+    );
+    INSERT INTO log_events_numbered
+        (position, group_id, stream_id, timestamp, ingestion_time, message)
+        SELECT e.position, g.id, s.id, e.timestamp, e.ingestion_time, e.message
+        FROM log_events e
+        JOIN log_group_ids g ON g.name = e.log_group
+        JOIN log_stream_ids s ON s.group_id = g.id AND s.name = e.log_stream;
+    DELETE FROM sqlite_sequence WHERE name = 'log_events_numbered';
+    INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'log_events_numbered', seq FROM sqlite_sequence WHERE name = 'log_events';
+    DROP TABLE log_events;
+    ALTER TABLE log_events_numbered RENAME TO log_events;
+    CREATE INDEX log_events_by_group ON log_events (group_id, timestamp, position);
+    CREATE INDEX log_events_by_stream ON log_events (stream_id, timestamp, position);
+    """,
 )
 
 _VERSION_TABLE = """
