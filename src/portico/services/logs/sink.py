@@ -7,7 +7,7 @@
 `put` only appends to memory. A background task (`start()` / `close()`) writes what is
 pending every `interval` seconds, or as soon as `batch_size` events wait; `close()` writes
 the remainder (then closes the writer), and `flush()` lets a caller wait until what it put
-is stored. The writer stores on a thread or in a child process (see writer.py). Groups and
+is stored. The writer stores in a child process (see writer.py). Groups and
 streams are created with the first event written to them, as Lambda creates them. When the
 store falls behind by more than `max_pending` events, new events are dropped (and counted)
 rather than letting memory grow without bound.

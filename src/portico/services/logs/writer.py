@@ -1,15 +1,12 @@
-"""Where the log sink's flushes are stored: on a thread of the server, or in a child process.
+"""Where the log sink's flushes are stored: in a child process beside the server.
 
-    StoreLogSink.flush() ──batches──► LogWriter.append() ──► LogsRepository.append() ──► store
+    StoreLogSink.flush() ──batches──► ProcessWriter.append() ──► child: LogsRepository.append()
 
-`ThreadWriter` runs the inserts on a worker thread of the server itself. Simple, but the
-thread shares the server's interpreter lock: under load every flush stalls the event loop
-for as long as it binds rows, and the server answers fewer requests.
-
-`ProcessWriter` hands each flush to a child process (`python -m portico.services.logs.writer
-DATABASE`) with its own connection to the same SQLite file, so the inserts run beside the
-server. The two speak over the child's stdin and stdout, in frames of a u32 length
-(big-endian) and a `marshal`led body:
+On a thread of the server, the inserts would share its interpreter lock: under load every
+flush would stall the event loop for as long as it binds rows. So `ProcessWriter` hands each
+flush to a child process (`python -m portico.services.logs.writer DATABASE`) with its own
+connection to the same SQLite file. The two speak over the child's stdin and stdout, in
+frames of a u32 length (big-endian) and a `marshal`led body:
 
     server → child   (ingestion_time, [(account, region, group, stream, events), ...]),
                      events being [(timestamp, message), ...]
@@ -35,7 +32,7 @@ from typing import Any, BinaryIO, Protocol
 from portico.runtime.logs import LogEvent
 from portico.services.logs.models import GroupRef
 from portico.services.logs.repository import Batch, LogsRepository
-from portico.store import Database, StoreError
+from portico.store import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -51,19 +48,6 @@ class LogWriter(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-class ThreadWriter:
-    """Stores on a worker thread of this process."""
-
-    def __init__(self, database: Database) -> None:
-        self._repository = LogsRepository(database)
-
-    async def append(self, batches: Sequence[Batch], ingestion_time: int) -> None:
-        await asyncio.to_thread(self._repository.append, batches, ingestion_time)
-
-    async def close(self) -> None:
-        return None
 
 
 class ProcessWriter:
@@ -92,6 +76,10 @@ class ProcessWriter:
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             await self._lost(process)
             raise StoreError(f"the log writer exited: {exc}") from None
+        except asyncio.CancelledError:  # its answer would be read as the next flush's
+            self._process = None
+            process.kill()
+            raise
         if answer is not None:
             raise StoreError(str(answer))
 

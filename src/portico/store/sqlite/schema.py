@@ -55,8 +55,8 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE dead_at IS NOT NULL;
     """,
     # 2: log events name their group and stream by number, not by text repeated in each row
-    # and in both indexes (a third of the bytes per event). Numbers are never deleted, so a
-    # writer may keep them; positions, and the counter that hands them out, are kept.
+    # and in both indexes (half the bytes per event). Numbers are never deleted, so they
+    # never change meaning; positions, and the counter that hands them out, are kept.
     """
     CREATE TABLE log_group_ids (
         id INTEGER PRIMARY KEY,

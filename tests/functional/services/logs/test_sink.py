@@ -21,7 +21,7 @@ from portico.runtime.logs import LogEvent
 from portico.services.logs.errors import ResourceNotFoundException
 from portico.services.logs.provider import LogsProvider
 from portico.services.logs.sink import StoreLogSink
-from portico.services.logs.writer import LogWriter, ProcessWriter, ThreadWriter
+from portico.services.logs.writer import LogWriter, ProcessWriter
 from portico.store import ManualClock
 from portico.store.sqlite.database import SqliteDatabase, open_database
 
@@ -47,18 +47,14 @@ def database(tmp_path: Path, clock: ManualClock) -> Iterator[SqliteDatabase]:
         db.close()
 
 
-@pytest_asyncio.fixture(params=["thread", "process"])
-async def writer(
-    request: pytest.FixtureRequest, database: SqliteDatabase
-) -> AsyncIterator[LogWriter]:
-    """Both writers: on a thread of this process, and in a child process of its own."""
-    chosen: LogWriter = ThreadWriter(database)
-    if request.param == "process":
-        chosen = ProcessWriter(database.path)
+@pytest_asyncio.fixture
+async def writer(database: SqliteDatabase) -> AsyncIterator[LogWriter]:
+    """The writer the server uses: a child process of its own."""
+    child = ProcessWriter(database.path)
     try:
-        yield chosen
+        yield child
     finally:
-        await chosen.close()
+        await child.close()
 
 
 def context(operation: str, region: str = REGION) -> RequestContext:
