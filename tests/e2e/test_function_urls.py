@@ -28,6 +28,25 @@ def handler(event, context):
 """
 
 
+def open_to_public(client: Any, function: str) -> list[str]:
+    """The two statements a public URL needs (the console adds them); their ids."""
+    client.add_permission(
+        FunctionName=function,
+        StatementId="FunctionURLAllowPublicAccess",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    client.add_permission(
+        FunctionName=function,
+        StatementId="FunctionURLAllowInvokeAction",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+        InvokedViaFunctionUrl=True,
+    )
+    return ["FunctionURLAllowPublicAccess", "FunctionURLAllowInvokeAction"]
+
+
 def url_config(server: Server, **extra: Any) -> tuple[Any, dict[str, Any]]:
     client = server.client("lambda")
     create(client, "web", HANDLER)
@@ -35,6 +54,7 @@ def url_config(server: Server, **extra: Any) -> tuple[Any, dict[str, Any]]:
     config: dict[str, Any] = client.create_function_url_config(
         FunctionName="web", AuthType="NONE", **extra
     )
+    open_to_public(client, "web")
     return client, config
 
 
@@ -151,6 +171,28 @@ def test_aws_iam(server: Server) -> None:
     context = good.json()["event"]["requestContext"]
     assert context["authorizer"]["iam"]["accessKey"] == ACCESS_KEY_ID
     assert json.loads(good.json()["event"]["body"]) == {"signed": True}
+
+
+def test_a_public_url_needs_the_policy_to_let_the_public_in(server: Server) -> None:
+    client = server.client("lambda")
+    create(client, "closed", HANDLER)
+    config = client.create_function_url_config(FunctionName="closed", AuthType="NONE")
+    forbidden = (403, {"Message": "Forbidden"})
+    refused = call(server, config["FunctionUrl"], "GET", "/")
+    assert (refused.status_code, refused.json()) == forbidden
+    assert refused.headers["x-amzn-errortype"] == "AccessDeniedException"
+
+    _access, invoke = open_to_public(client, "closed")
+    assert call(server, config["FunctionUrl"], "GET", "/").status_code == 200
+    policy = json.loads(client.get_policy(FunctionName="closed")["Policy"])
+    conditions = [statement["Condition"] for statement in policy["Statement"]]
+    assert conditions == [
+        {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}},
+        {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}},
+    ]
+    client.remove_permission(FunctionName="closed", StatementId=invoke)  # both are needed
+    refused = call(server, config["FunctionUrl"], "GET", "/")
+    assert (refused.status_code, refused.json()) == forbidden
 
 
 def test_a_deleted_function_can_get_a_url_again(server: Server) -> None:

@@ -5,6 +5,9 @@ or    /_portico/lambda-url/<url-id>/any/path?x=1      (clients that cannot set H
   -> resolve the url id                     unknown: 403 {"Message":null}
   -> Cors configured: preflights answered here, CORS headers set on every answer
   -> AWS_IAM: SigV4 (service "lambda")      unsigned or bad: 403 {"Message":"Forbidden"}
+  -> NONE: the function's resource-based policy lets the public invoke it through its URL
+                                            (InvokeFunctionUrl and InvokeFunction for "*")
+                                            else: 403 {"Message":"Forbidden"}
   -> payload-2.0 event -> invoke -> map the result to the HTTP response
 """
 
@@ -23,6 +26,7 @@ from portico.aws import sigv4
 from portico.errors import AwsError
 from portico.gateway.bodies import Disconnected, read_body
 from portico.gateway.http_api.cors import CorsPolicy, request_origin
+from portico.gateway.http_api.targets import Invoke
 from portico.gateway.http_events import (
     EventContext,
     HttpRequest,
@@ -32,7 +36,7 @@ from portico.gateway.http_events import (
     function_error,
     map_result,
 )
-from portico.runtime import InvocationResult
+from portico.services.lambda_.permissions import PublicUrl
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -65,10 +69,8 @@ class UrlResolver(Protocol):
     async def resolve(self, url_id: str) -> ResolvedUrl | None: ...
 
 
-Invoke = Callable[[str, str, str, str, bytes], Awaitable[InvocationResult]]
-"""(account id, region, function name, qualifier, event bytes) -> the invocation's result."""
-
 Authenticate = Callable[[sigv4.SignedRequest], IamCaller]
+PUBLIC_URL = PublicUrl()
 """Who signed the request; raises an AwsError when it is unsigned or the signature is bad."""
 
 
@@ -204,9 +206,17 @@ class FunctionUrlEndpoint:
             return _refusal(413, "Request Entity Too Large", "RequestEntityTooLargeException")
         try:
             invoked = await self._invoke(
-                target.account_id, target.region, target.function_name, target.qualifier, event
+                target.account_id,
+                target.region,
+                target.function_name,
+                target.qualifier,
+                event,
+                # AuthType NONE: the function's policy must let the public in.
+                source=PUBLIC_URL if caller is None else None,
             )
         except AwsError as error:
+            if error.status_code == 403:
+                return _refusal(403, "Forbidden", "AccessDeniedException")
             if error.status_code == 429:
                 return _refusal(429, "Rate Exceeded.", "TooManyRequestsException")
             if error.status_code == 404:

@@ -15,6 +15,8 @@ from botocore.credentials import Credentials
 from portico.credentials import AccessKey, StaticCredentials
 from portico.gateway.function_urls import FunctionUrlEndpoint, addressed, sigv4_authenticator
 from portico.runtime import InvocationResult
+from portico.services.lambda_.errors import AccessDeniedException
+from portico.services.lambda_.permissions import Invoker, PublicUrl
 
 URL_ID = "0123456789abcdef0123456789abcdef"
 HOST = f"{URL_ID}.lambda-url.eu-west-1.localhost:8080"
@@ -51,11 +53,21 @@ class Function:
     def __init__(self, result: bytes | None = None, error: str | None = None) -> None:
         self.result, self.error = result, error
         self.calls: list[tuple[str, str, str, str, dict[str, Any]]] = []
+        self.sources: list[Invoker | None] = []
 
     async def __call__(
-        self, account: str, region: str, name: str, qualifier: str, payload: bytes
+        self,
+        account: str,
+        region: str,
+        name: str,
+        qualifier: str,
+        payload: bytes,
+        *,
+        within: float | None = None,
+        source: Invoker | None = None,
     ) -> InvocationResult:
         self.calls.append((account, region, name, qualifier, json.loads(payload)))
+        self.sources.append(source)
         body = self.result if self.result is not None else payload
         return InvocationResult("id", body, "$LATEST", function_error=self.error)
 
@@ -202,6 +214,23 @@ async def test_aws_iam_needs_a_good_signature() -> None:
     assert context["accountId"] == "000000000000"
     assert context["authorizer"]["iam"]["accessKey"] == KEY.access_key_id
     assert context["authorizer"]["iam"]["userArn"] == "arn:aws:iam::000000000000:root"
+    assert function.sources == [None]  # a signed caller: no public access asked for
+
+
+@pytest.mark.asyncio
+async def test_auth_none_asks_for_public_access_and_a_refusal_is_403() -> None:
+    function = Function()
+    app = endpoint(function)
+    assert (await call(app, scope()))[0] == 200
+    assert function.sources == [PublicUrl()]
+
+    async def refuse(*args: Any, **kwargs: Any) -> InvocationResult:
+        raise AccessDeniedException("anonymous is not authorized")
+
+    denied = FunctionUrlEndpoint(Urls(), refuse, sigv4_authenticator(StaticCredentials(KEY), ""))
+    status, headers, body = await call(denied, scope())
+    assert (status, body) == (403, b'{"Message":"Forbidden"}')
+    assert headers["x-amzn-errortype"] == "AccessDeniedException"
 
 
 CORS = {"AllowOrigins": ["https://app.example.com"], "AllowMethods": ["POST"], "MaxAge": 60}

@@ -19,15 +19,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from portico.runtime import InvocationResult
-from portico.services.lambda_.permissions import ServiceSource
+from portico.services.lambda_.permissions import Invoker, ServiceSource
 
 APIGATEWAY = "apigateway.amazonaws.com"
 
 
 class Invoke(Protocol):
     """(account id, region, function name, qualifier, event bytes) -> the invocation's
-    result; with `within`, TimeoutError once that many seconds pass; `source`, the service
-    and resource invoking."""
+    result; with `within`, TimeoutError once that many seconds pass; `source`, who invokes
+    (a service for one of its resources, or the public through a function URL), for the
+    function's resource-based policy to allow."""
 
     def __call__(
         self,
@@ -38,7 +39,7 @@ class Invoke(Protocol):
         payload: bytes,
         *,
         within: float | None = None,
-        source: ServiceSource | None = None,
+        source: Invoker | None = None,
     ) -> Awaitable[InvocationResult]: ...
 
 

@@ -1,16 +1,25 @@
-"""Whether a function's resource-based policy lets an AWS service invoke it.
+"""Whether a function's resource-based policy lets a service, or the public, invoke it.
 
-A service (API Gateway, S3, ...) may invoke a function only when a statement of the policy
-attached to what it invokes (`$LATEST`, a version or an alias) allows it:
+What invokes needs a statement of the policy attached to what it invokes (`$LATEST`, a
+version or an alias) to allow it:
+
+- a service (API Gateway, S3, ...), `lambda:InvokeFunction` for its source:
 
     {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
      "Action": "lambda:InvokeFunction", "Resource": "arn:aws:lambda:...:function:fn",
      "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:execute-api:eu-west-1:1234:abc/*"}}}
 
+- anyone, through a function URL whose AuthType is NONE: `lambda:InvokeFunctionUrl` and
+  `lambda:InvokeFunction` for principal `*` (as Lambda requires of URLs since October 2025):
+
+    {"Principal": "*", "Action": "lambda:InvokeFunctionUrl",
+     "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}}
+    {"Principal": "*", "Action": "lambda:InvokeFunction",
+     "Condition": {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}}
+
 Conditions are IAM's: every operator of a statement must hold, and a condition on a key the
-request does not carry fails. The keys a service invocation carries are `aws:SourceArn` and
-`aws:SourceAccount` (names are case-insensitive). `ArnLike`/`ArnEquals` match each of the
-six colon-separated parts of the ARN on its own, with `*` and `?` as wildcards.
+request does not carry fails. Key names are case-insensitive. `ArnLike`/`ArnEquals` match
+each of the six colon-separated parts of the ARN on its own, with `*` and `?` as wildcards.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 INVOKE = "lambda:InvokeFunction"
+INVOKE_URL = "lambda:InvokeFunctionUrl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +43,41 @@ class ServiceSource:
     source_account: str
 
 
-def allows(statements: Iterable[Mapping[str, Any]], source: ServiceSource) -> bool:
-    """Whether one of `statements` allows `source` to invoke (and none denies it)."""
+@dataclass(frozen=True, slots=True)
+class PublicUrl:
+    """Anyone, through a function URL whose AuthType is NONE."""
+
+
+Invoker = ServiceSource | PublicUrl
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    service: str | None  # None: anonymous
+    action: str
+    context: Mapping[str, str]  # condition keys, lower-cased
+
+
+def permitted(statements: Iterable[Mapping[str, Any]], invoker: Invoker) -> bool:
+    """Whether the policy's statements let `invoker` invoke."""
+    statements = list(statements)
+    if isinstance(invoker, ServiceSource):
+        context = {
+            "aws:sourcearn": invoker.source_arn,
+            "aws:sourceaccount": invoker.source_account,
+        }
+        return _allows(statements, _Request(invoker.service, INVOKE, context))
+    context = {"lambda:functionurlauthtype": "NONE", "lambda:invokedviafunctionurl": "true"}
+    return _allows(statements, _Request(None, INVOKE_URL, context)) and _allows(
+        statements, _Request(None, INVOKE, context)
+    )
+
+
+def _allows(statements: Iterable[Mapping[str, Any]], request: _Request) -> bool:
+    """Whether one of `statements` allows `request` (and none denies it)."""
     allowed = False
     for statement in statements:
-        if not _applies(statement, source):
+        if not _applies(statement, request):
             continue
         if statement.get("Effect") == "Deny":
             return False
@@ -45,34 +85,33 @@ def allows(statements: Iterable[Mapping[str, Any]], source: ServiceSource) -> bo
     return allowed
 
 
-def _applies(statement: Mapping[str, Any], source: ServiceSource) -> bool:
+def _applies(statement: Mapping[str, Any], request: _Request) -> bool:
     return (
-        _names_principal(statement.get("Principal"), source.service)
-        and _names_action(statement.get("Action"))
-        and _conditions_hold(statement.get("Condition") or {}, source)
+        _names_principal(statement.get("Principal"), request.service)
+        and _names_action(statement.get("Action"), request.action)
+        and _conditions_hold(statement.get("Condition") or {}, request.context)
     )
 
 
-def _names_principal(principal: Any, service: str) -> bool:
+def _names_principal(principal: Any, service: str | None) -> bool:
     if principal == "*":
         return True
     if not isinstance(principal, Mapping):
         return False
     if principal.get("AWS") == "*":
         return True
-    return service in _as_list(principal.get("Service"))
+    return service is not None and service in _as_list(principal.get("Service"))
 
 
-def _names_action(action: Any) -> bool:
+def _names_action(action: Any, wanted: str) -> bool:
     return any(
-        _like(pattern.lower(), INVOKE.lower())
+        _like(pattern.lower(), wanted.lower())
         for pattern in _as_list(action)
         if isinstance(pattern, str)
     )
 
 
-def _conditions_hold(conditions: Mapping[str, Any], source: ServiceSource) -> bool:
-    context = {"aws:sourcearn": source.source_arn, "aws:sourceaccount": source.source_account}
+def _conditions_hold(conditions: Mapping[str, Any], context: Mapping[str, str]) -> bool:
     for operator, tests in conditions.items():
         match = _OPERATORS.get(operator)
         if match is None or not isinstance(tests, Mapping):
@@ -106,6 +145,7 @@ def _arn_like(pattern: str, value: str) -> bool:
 
 
 _OPERATORS = {
+    "Bool": lambda pattern, value: pattern.lower() == value.lower(),
     "StringEquals": lambda pattern, value: pattern == value,
     "StringLike": _like,
     "ArnEquals": _arn_like,

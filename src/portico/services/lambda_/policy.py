@@ -229,6 +229,8 @@ def _statement(params: Params, resource: str) -> dict[str, Any]:
     condition: dict[str, Any] = {}
     if equals:
         condition["StringEquals"] = equals
+    if params.get("InvokedViaFunctionUrl"):
+        condition["Bool"] = {"lambda:InvokedViaFunctionUrl": "true"}
     if params.get("SourceArn"):
         condition["ArnLike"] = {"AWS:SourceArn": params["SourceArn"]}
     if condition:

@@ -34,7 +34,7 @@ from portico.services.lambda_.events import AsyncEvent, AsyncInvoker, EventPolic
 from portico.services.lambda_.layers import LayerOperations, Layers
 from portico.services.lambda_.models import LATEST, Code, FunctionRecord, FunctionVersion, Layer
 from portico.services.lambda_.names import function_arn, parse_function
-from portico.services.lambda_.permissions import ServiceSource, allows
+from portico.services.lambda_.permissions import Invoker, ServiceSource, permitted
 from portico.services.lambda_.policy import Policies
 from portico.services.lambda_.repository import FunctionExists, Functions, scope_of
 from portico.services.lambda_.resolver import Resolver
@@ -442,13 +442,13 @@ class LambdaProvider:
         payload: bytes,
         *,
         within: float | None = None,
-        source: ServiceSource | None = None,
+        source: Invoker | None = None,
     ) -> InvocationResult:
         """A synchronous invocation for a function URL or an HTTP API request (`payload`: the
         event). With `within`, TimeoutError once that many seconds pass (the function runs
-        on); only watched when the function's own timeout is longer. With `source`, the
-        invoking service must be allowed by the function's resource-based policy, else
-        AccessDeniedException."""
+        on); only watched when the function's own timeout is longer. With `source` (a
+        service, or the public through a URL), the function's resource-based policy must
+        allow it, else AccessDeniedException."""
         config, reported = await self._resolver.invoke_target(
             account_id, region, function_name, qualifier
         )
@@ -460,31 +460,44 @@ class LambdaProvider:
         return await invoker.within(invocation, within)
 
     async def _check_permission(
-        self, account_id: str, region: str, name: str, qualifier: str, source: ServiceSource
+        self, account_id: str, region: str, name: str, qualifier: str, source: Invoker
     ) -> None:
         """The decision (and the warning that tells how to grant the permission) is kept
         until the next write of the Lambda API."""
         arn = function_arn(region, account_id, name, None if qualifier == LATEST else qualifier)
+        if isinstance(source, ServiceSource):
+            who, grant = (
+                f"{source.service} (for {source.source_arn})",
+                (f"--principal {source.service} --action lambda:InvokeFunction --source-arn ..."),
+            )
+        else:
+            who, grant = (
+                "the public, through the function URL,",
+                (
+                    "--principal '*' --action lambda:InvokeFunctionUrl --function-url-auth-type "
+                    "NONE, and --principal '*' --action lambda:InvokeFunction "
+                    "--invoked-via-function-url"
+                ),
+            )
 
         def decide() -> bool:
             statements = self._policies.statements(account_id, region, name, qualifier)
-            permitted = allows(statements, source)
-            if not permitted:
+            allowed = permitted(statements, source)
+            if not allowed:
                 logger.warning(
-                    "%s may not invoke %s for %s: no statement of its resource-based policy "
-                    "allows it (aws lambda add-permission --principal %s --action "
-                    "lambda:InvokeFunction --source-arn ...)",
-                    source.service,
+                    "%s may not invoke %s: no statement of its resource-based policy allows "
+                    "it (aws lambda add-permission %s)",
+                    who,
                     arn,
-                    source.source_arn,
-                    source.service,
+                    grant,
                 )
-            return permitted
+            return allowed
 
         key = ("permitted", account_id, region, name, qualifier, source)
         if not await self._resolver.cached(key, decide):
+            principal = source.service if isinstance(source, ServiceSource) else "anonymous"
             raise AccessDeniedException(
-                f"{source.service} is not authorized to perform: lambda:InvokeFunction on "
+                f"{principal} is not authorized to perform: lambda:InvokeFunction on "
                 f"resource: {arn} because no resource-based policy allows the "
                 "lambda:InvokeFunction action"
             )

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from portico.services.lambda_.permissions import ServiceSource, allows
+from portico.services.lambda_.permissions import PublicUrl, ServiceSource, permitted
 
 ACCOUNT = "123456789012"
 API = f"arn:aws:execute-api:eu-west-1:{ACCOUNT}:a1b2c3d4e5"
@@ -25,12 +25,12 @@ def statement(**overrides: Any) -> dict[str, Any]:
     return {**base, **overrides}
 
 
-def test_no_policy_allows_nothing() -> None:
-    assert not allows([], GATEWAY)
+def test_no_policy_permits_nothing() -> None:
+    assert not permitted([], GATEWAY)
 
 
 def test_a_statement_without_conditions_allows_the_service() -> None:
-    assert allows([statement()], GATEWAY)
+    assert permitted([statement()], GATEWAY)
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_a_statement_without_conditions_allows_the_service() -> None:
     ],
 )
 def test_source_arn_patterns_that_match(pattern: str) -> None:
-    assert allows([statement(Condition={"ArnLike": {"AWS:SourceArn": pattern}})], GATEWAY)
+    assert permitted([statement(Condition={"ArnLike": {"AWS:SourceArn": pattern}})], GATEWAY)
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_source_arn_patterns_that_match(pattern: str) -> None:
     ],
 )
 def test_source_arn_patterns_that_do_not_match(pattern: str) -> None:
-    assert not allows([statement(Condition={"ArnLike": {"AWS:SourceArn": pattern}})], GATEWAY)
+    assert not permitted([statement(Condition={"ArnLike": {"AWS:SourceArn": pattern}})], GATEWAY)
 
 
 def test_condition_keys_are_case_insensitive_and_all_must_hold() -> None:
@@ -68,19 +68,19 @@ def test_condition_keys_are_case_insensitive_and_all_must_hold() -> None:
         "ArnLike": {"aws:sourcearn": f"{API}/*"},
         "StringEquals": {"AWS:SourceAccount": ACCOUNT},
     }
-    assert allows([statement(Condition=both)], GATEWAY)
+    assert permitted([statement(Condition=both)], GATEWAY)
     other_account = {**both, "StringEquals": {"AWS:SourceAccount": "999999999999"}}
-    assert not allows([statement(Condition=other_account)], GATEWAY)
+    assert not permitted([statement(Condition=other_account)], GATEWAY)
 
 
 def test_a_condition_on_a_key_the_invocation_lacks_fails() -> None:
     url_only = {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}
-    assert not allows([statement(Condition=url_only)], GATEWAY)
+    assert not permitted([statement(Condition=url_only)], GATEWAY)
 
 
 def test_an_operator_portico_does_not_evaluate_makes_the_statement_not_apply() -> None:
     unknown = {"DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}}
-    assert not allows([statement(Condition=unknown)], GATEWAY)
+    assert not permitted([statement(Condition=unknown)], GATEWAY)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_an_operator_portico_does_not_evaluate_makes_the_statement_not_apply() -
     ],
 )
 def test_principals(principal: Any, expected: bool) -> None:
-    assert allows([statement(Principal=principal)], GATEWAY) is expected
+    assert permitted([statement(Principal=principal)], GATEWAY) is expected
 
 
 @pytest.mark.parametrize(
@@ -110,12 +110,44 @@ def test_principals(principal: Any, expected: bool) -> None:
     ],
 )
 def test_actions(action: Any, expected: bool) -> None:
-    assert allows([statement(Action=action)], GATEWAY) is expected
+    assert permitted([statement(Action=action)], GATEWAY) is expected
 
 
 def test_a_deny_wins_over_an_allow() -> None:
     deny = statement(Sid="deny", Effect="Deny")
-    assert not allows([statement(), deny], GATEWAY)
-    assert allows(
+    assert not permitted([statement(), deny], GATEWAY)
+    assert permitted(
         [statement(), statement(Sid="other", Effect="Deny", Action="lambda:Get*")], GATEWAY
     )
+
+
+def public(action: str, condition: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """As AddPermission writes it for principal `*`."""
+    document = statement(Principal="*", Action=action, **extra)
+    if condition is not None:
+        document["Condition"] = condition
+    return document
+
+
+URL_ACCESS = public(
+    "lambda:InvokeFunctionUrl", {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}
+)
+URL_INVOKE = public("lambda:InvokeFunction", {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}})
+
+
+def test_a_public_url_needs_both_statements() -> None:
+    assert permitted([URL_ACCESS, URL_INVOKE], PublicUrl())
+    assert not permitted([URL_ACCESS], PublicUrl())  # URLs made since October 2025
+    assert not permitted([URL_INVOKE], PublicUrl())
+    assert not permitted([statement()], PublicUrl())  # API Gateway's grant is not the public's
+
+
+def test_a_public_url_grant_does_not_let_services_in() -> None:
+    assert not permitted([URL_ACCESS, URL_INVOKE], GATEWAY)
+
+
+def test_a_url_grant_for_iam_auth_does_not_open_the_url() -> None:
+    iam_only = public(
+        "lambda:InvokeFunctionUrl", {"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}}
+    )
+    assert not permitted([iam_only, URL_INVOKE], PublicUrl())
