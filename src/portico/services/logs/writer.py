@@ -27,9 +27,8 @@ import struct
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, NamedTuple, Protocol
 
-from portico.runtime.logs import LogEvent
 from portico.services.logs.models import GroupRef
 from portico.services.logs.repository import Batch, LogsRepository
 from portico.store import StoreError
@@ -40,6 +39,14 @@ LENGTH = struct.Struct("!I")
 CLOSE_TIMEOUT = 10.0  # seconds a closing child may take to store what it holds
 
 WireBatch = tuple[str, str, str, str, list[tuple[int, str]]]
+
+
+class _Event(NamedTuple):
+    """A log event as the child rebuilds it (the runtime's LogEvent, without importing the
+    runtime into the child)."""
+
+    timestamp: int
+    message: str
 
 
 class LogWriter(Protocol):
@@ -126,7 +133,7 @@ def _to_wire(batch: Batch) -> WireBatch:
 
 def _from_wire(batch: WireBatch) -> Batch:
     account, region, group, stream, events = batch
-    logged = [LogEvent(timestamp, message) for timestamp, message in events]
+    logged = [_Event(timestamp, message) for timestamp, message in events]
     return Batch(GroupRef(account, region, group), stream, logged, create=True)
 
 
