@@ -313,6 +313,18 @@ async def test_the_source_names_the_route_and_credentials_invoke_as_the_role(set
     await client.put("/_aws/execute-api/c0ffee1234/any")
     assert function.sources[-1] is None  # the role's permissions apply, not the policy
 
+    # The source is the API's, in the API's region, whatever the function's region.
+    plain = _integration("p", "AWS_PROXY", FUNCTION_ARN)
+    routes = (_route("ANY /any", "p"),)
+    stage = DeployedStage({"StageName": "$default"}, api, routes, (plain,), ())
+    registry.publish_api(DeployedApi(ACCOUNT, "us-west-2", "c0ffee1234", False, (stage,)))
+    await client.put("/_aws/execute-api/c0ffee1234/any")
+    assert function.sources[-1] == ServiceSource(
+        "apigateway.amazonaws.com",
+        f"arn:aws:execute-api:us-west-2:{ACCOUNT}:c0ffee1234/$default/PUT/any",
+        ACCOUNT,
+    )
+
 
 @pytest.mark.asyncio
 async def test_a_request_cut_short_invokes_nothing() -> None:

@@ -213,7 +213,7 @@ class Compiler:
                 return None
             # With CredentialsArn, API Gateway invokes as that role (whose IAM permissions
             # Portico does not model), not as the service the function's policy must allow.
-            as_service = not document.get("CredentialsArn")
+            source_region = None if document.get("CredentialsArn") else api.region
             if str(document.get("PayloadFormatVersion")) == "1.0":
                 return LambdaProxy(
                     target,
@@ -221,9 +221,9 @@ class Compiler:
                     build=event_v1,
                     mapper=map_v1_result,
                     timeout=timeout,
-                    as_service=as_service,
+                    source_region=source_region,
                 )
-            return LambdaProxy(target, self._invoke, timeout=timeout, as_service=as_service)
+            return LambdaProxy(target, self._invoke, timeout=timeout, source_region=source_region)
         if kind == "HTTP_PROXY":
             method = str(document.get("IntegrationMethod") or "ANY")
             return HttpProxy(uri, method, self._client, timeout=timeout)

@@ -120,14 +120,16 @@ class LambdaProxy:
         target: LambdaTarget,
         invoke: Invoke,
         *,
+        source_region: str | None,
         build: EventBuilder = event_v2,
         mapper: ResultMapper = result_v2,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-        as_service: bool = True,
     ) -> None:
+        """`source_region`: the API's region, when API Gateway invokes as itself (and the
+        function's policy must allow it); None when it invokes as the integration's role."""
         self._target = target
         self._invoke = invoke
-        self._as_service = as_service
+        self._source_region = source_region
         self._build = build
         self._map = mapper
         self._timeout = timeout
@@ -136,7 +138,8 @@ class LambdaProxy:
         started = time.perf_counter()
         event = _COMPACT_JSON(self._build(request)).encode()
         target = self._target
-        source = self._source(request) if self._as_service else None
+        region = self._source_region
+        source = None if region is None else self._source(region, request)
         try:
             invoked = await self._invoke(
                 target.account_id,
@@ -155,7 +158,8 @@ class LambdaProxy:
         result = self._map(invoked.payload, failed)
         return _outcome(result, 200, started, invoked.error_type or "" if failed else "")
 
-    def _source(self, request: IntegrationRequest) -> ServiceSource:
+    @staticmethod
+    def _source(region: str, request: IntegrationRequest) -> ServiceSource:
         """API Gateway, invoking for the route: {api-id}/{stage}/{METHOD}{path} ($default)."""
         context = request.context
         route = context.route_key
@@ -163,7 +167,7 @@ class LambdaProxy:
             method, _, path = route.partition(" ")
             route = (request.request.method if method == "ANY" else method) + path
         resource = f"{context.api_id}/{context.stage}/{route}"
-        return execute_api_source(self._target.region, context.account_id, resource)
+        return execute_api_source(region, context.account_id, resource)
 
 
 class HttpProxy:
