@@ -28,9 +28,12 @@ SECRET_ACCESS_KEY = "portico-test-secret-access-key-000000000"
 
 
 class Server:
-    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
+    def __init__(
+        self, process: subprocess.Popen[str], url: str, log_path: Path | None = None
+    ) -> None:
         self.process = process
         self.url = url
+        self.log_path = log_path  # where the server's own log (stderr) goes
 
     def client(
         self, service: str, secret: str = SECRET_ACCESS_KEY, key: str = ACCESS_KEY_ID
@@ -72,7 +75,7 @@ def start_server(data_dir: Path, log_path: Path, example: str = "") -> Server:
     if url is None:
         stop_server(process)
         raise AssertionError(f"the server did not start: {log_path.read_text()}")
-    return Server(process, url)
+    return Server(process, url, log_path)
 
 
 def stop_server(process: subprocess.Popen[str]) -> None:

@@ -150,6 +150,12 @@ def test_the_function_policy_must_let_the_api_invoke(shared_server: Server) -> N
 
     refused = httpx.get(url)  # no policy at all: API Gateway may not invoke
     assert (refused.status_code, refused.json()) == internal_error
+    assert shared_server.log_path is not None
+    source = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/$default/$default"
+    hint = (
+        f"--principal apigateway.amazonaws.com --action lambda:InvokeFunction --source-arn {source}"
+    )
+    assert hint in shared_server.log_path.read_text()  # the server says how to grant it
     allow_api(shared_server, arn, api_id, "*/POST/*")  # another method only
     assert httpx.get(url).status_code == 500
     granted = allow_api(shared_server, arn, api_id, "$default/*")  # takes effect at once

@@ -42,10 +42,32 @@ class ServiceSource:
     source_arn: str
     source_account: str
 
+    @property
+    def principal(self) -> str:
+        return self.service
+
+    def grant(self) -> str:
+        """The `aws lambda add-permission` arguments that would allow it."""
+        return (
+            f"--principal {self.service} --action lambda:InvokeFunction "
+            f"--source-arn {self.source_arn}"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PublicUrl:
     """Anyone, through a function URL whose AuthType is NONE."""
+
+    @property
+    def principal(self) -> str:
+        return "anonymous"
+
+    def grant(self) -> str:
+        """The `aws lambda add-permission` arguments that would allow it (two calls)."""
+        return (
+            "--principal '*' --action lambda:InvokeFunctionUrl --function-url-auth-type NONE, "
+            "then --principal '*' --action lambda:InvokeFunction --invoked-via-function-url"
+        )
 
 
 Invoker = ServiceSource | PublicUrl

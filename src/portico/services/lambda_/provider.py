@@ -34,7 +34,7 @@ from portico.services.lambda_.events import AsyncEvent, AsyncInvoker, EventPolic
 from portico.services.lambda_.layers import LayerOperations, Layers
 from portico.services.lambda_.models import LATEST, Code, FunctionRecord, FunctionVersion, Layer
 from portico.services.lambda_.names import function_arn, parse_function
-from portico.services.lambda_.permissions import Invoker, ServiceSource, permitted
+from portico.services.lambda_.permissions import Invoker, permitted
 from portico.services.lambda_.policy import Policies
 from portico.services.lambda_.repository import FunctionExists, Functions, scope_of
 from portico.services.lambda_.resolver import Resolver
@@ -462,45 +462,32 @@ class LambdaProvider:
     async def _check_permission(
         self, account_id: str, region: str, name: str, qualifier: str, source: Invoker
     ) -> None:
-        """The decision (and the warning that tells how to grant the permission) is kept
-        until the next write of the Lambda API."""
-        arn = function_arn(region, account_id, name, None if qualifier == LATEST else qualifier)
-        if isinstance(source, ServiceSource):
-            who, grant = (
-                f"{source.service} (for {source.source_arn})",
-                (f"--principal {source.service} --action lambda:InvokeFunction --source-arn ..."),
-            )
-        else:
-            who, grant = (
-                "the public, through the function URL,",
-                (
-                    "--principal '*' --action lambda:InvokeFunctionUrl --function-url-auth-type "
-                    "NONE, and --principal '*' --action lambda:InvokeFunction "
-                    "--invoked-via-function-url"
-                ),
-            )
-
-        def decide() -> bool:
-            statements = self._policies.statements(account_id, region, name, qualifier)
-            allowed = permitted(statements, source)
-            if not allowed:
-                logger.warning(
-                    "%s may not invoke %s: no statement of its resource-based policy allows "
-                    "it (aws lambda add-permission %s)",
-                    who,
-                    arn,
-                    grant,
-                )
-            return allowed
-
+        """The decision is kept until the next write of the Lambda API."""
         key = ("permitted", account_id, region, name, qualifier, source)
-        if not await self._resolver.cached(key, decide):
-            principal = source.service if isinstance(source, ServiceSource) else "anonymous"
-            raise AccessDeniedException(
-                f"{principal} is not authorized to perform: lambda:InvokeFunction on "
-                f"resource: {arn} because no resource-based policy allows the "
-                "lambda:InvokeFunction action"
+        if await self._resolver.cached(
+            key, lambda: self._permitted(account_id, region, name, qualifier, source)
+        ):
+            return
+        raise AccessDeniedException(
+            f"{source.principal} is not authorized to perform: lambda:InvokeFunction on "
+            f"resource: {_invoked_arn(account_id, region, name, qualifier)} because no "
+            "resource-based policy allows the lambda:InvokeFunction action"
+        )
+
+    def _permitted(
+        self, account_id: str, region: str, name: str, qualifier: str, source: Invoker
+    ) -> bool:
+        """Read and decide (in a worker thread); a refusal is logged with how to lift it."""
+        allowed = permitted(self._policies.statements(account_id, region, name, qualifier), source)
+        if not allowed:
+            logger.warning(
+                "%s may not invoke %s: no statement of its resource-based policy allows it "
+                "(aws lambda add-permission %s)",
+                source.principal,
+                _invoked_arn(account_id, region, name, qualifier),
+                source.grant(),
             )
+        return allowed
 
     # -- asynchronous invocation -------------------------------------------------------------
 
@@ -687,3 +674,7 @@ def _decode_marker(marker: str | None) -> str | None:
 
 def create_provider(context: ServiceContext) -> LambdaProvider:
     return LambdaProvider(context, context.catalog["lambda"].enum("Runtime"))
+
+
+def _invoked_arn(account_id: str, region: str, name: str, qualifier: str) -> str:
+    return function_arn(region, account_id, name, None if qualifier in ("", LATEST) else qualifier)
