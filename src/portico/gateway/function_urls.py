@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from portico.aws import sigv4
 from portico.errors import AwsError
+from portico.gateway import payloads
 from portico.gateway.bodies import Disconnected, read_body
 from portico.gateway.http_api.cors import CorsPolicy, request_origin
 from portico.gateway.http_api.targets import Invoke
@@ -201,7 +202,7 @@ class FunctionUrlEndpoint:
             account_id=caller.account_id if caller else "anonymous",
             caller=caller,
         )
-        event = json.dumps(build_event(request, context)).encode()
+        event = payloads.encode(build_event(request, context))
         if len(event) > self._max_body:
             return _refusal(413, "Request Entity Too Large", "RequestEntityTooLargeException")
         try:

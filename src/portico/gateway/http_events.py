@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from portico.gateway import payloads
+
 Event = dict[str, Any]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -236,7 +238,7 @@ def map_result(payload: bytes, failed: bool = False) -> HttpResult:
     if failed:
         return function_error()
     try:
-        value = json.loads(payload) if payload.strip() else None
+        value = payloads.decode(payload) if payload.strip() else None
     except ValueError:
         return HttpResult(200, {"content-type": "application/json"}, (), payload)
     if isinstance(value, dict) and "statusCode" in value:

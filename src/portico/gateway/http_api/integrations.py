@@ -10,7 +10,6 @@ cancelled (a function runs on to its own timeout, as on AWS).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -20,6 +19,7 @@ from urllib.parse import quote
 import httpx
 
 from portico.errors import AwsError
+from portico.gateway import payloads
 from portico.gateway.http_api import responses
 from portico.gateway.http_api.targets import Invoke, LambdaTarget, execute_api_source
 from portico.gateway.http_api.v1_events import V1Context, build_v1_event, resource_path
@@ -33,7 +33,6 @@ from portico.gateway.http_events import (
 from portico.services.lambda_.permissions import ServiceSource
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
-_COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode  # stateless, built once
 # Headers that belong to one connection, not to the request (RFC 9110 7.6.1), and those the
 # forwarding itself sets.
 _HOP_BY_HOP = frozenset(
@@ -136,7 +135,7 @@ class LambdaProxy:
 
     async def call(self, request: IntegrationRequest) -> IntegrationOutcome:
         started = time.perf_counter()
-        event = _COMPACT_JSON(self._build(request)).encode()
+        event = payloads.encode(self._build(request))
         target = self._target
         region = self._source_region
         source = None if region is None else self._source(region, request)

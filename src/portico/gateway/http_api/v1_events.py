@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from portico.gateway import payloads
 from portico.gateway.http_api import responses
 from portico.gateway.http_events import (
     Event,
@@ -180,8 +180,8 @@ def map_v1_result(payload: bytes, failed: bool = False) -> HttpResult:
     if failed:
         return internal_server_error()
     try:
-        document = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
+        document = payloads.decode(payload)
+    except ValueError:
         return internal_server_error()
     if not isinstance(document, dict):
         return internal_server_error()

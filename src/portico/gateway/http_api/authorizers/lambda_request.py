@@ -10,12 +10,12 @@ identity sources -> any missing: 401 {"message":"Unauthorized"}, the function no
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from portico.errors import AwsError
+from portico.gateway import payloads
 from portico.gateway.http_api import targets
 from portico.gateway.http_api.authorization import AuthRequest, Granted
 from portico.gateway.http_api.authorizers import identity, refusals
@@ -75,7 +75,7 @@ class LambdaRequestAuthorizer:
         if target is None:
             return self._failed(request, "the authorizer URI names no function")
         build = event_v1 if settings.payload_version == "1.0" else event_v2
-        event = json.dumps(build(request, values)).encode()
+        event = payloads.encode(build(request, values))
         started = self._clock()
         try:
             resource = f"{request.api_id}/authorizers/{settings.authorizer_id}"

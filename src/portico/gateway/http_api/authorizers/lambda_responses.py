@@ -12,10 +12,10 @@ a policy only the routes its resources match.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from portico.gateway import payloads
 from portico.gateway.http_api.authorization import Granted
 from portico.gateway.http_api.authorizers import refusals
 from portico.gateway.http_api.authorizers.claims import as_text
@@ -36,7 +36,7 @@ class Verdict:
 
 def parse_response(payload: bytes, *, simple: bool, latency_ms: int) -> Verdict | None:
     try:
-        answer = json.loads(payload)
+        answer = payloads.decode(payload)
     except ValueError:
         return None
     if not isinstance(answer, dict):
