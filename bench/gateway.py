@@ -1,4 +1,4 @@
-"""The HTTP API gateway under load: wrk, in its own process, against three servers answering
+"""The HTTP API gateway under load: wrk, in its own process, against four servers answering
 `hello` on loopback, sampled in alternation within one run.
 
     server                       what answers GET /
@@ -9,6 +9,10 @@
     Portico                      `portico up`; the function created with boto3 and an HTTP API
                                  quick-created on it (`$default` route, AWS_PROXY, payload 2.0,
                                  auto-deployed `$default` stage); wrk loads ApiEndpoint + "/"
+    Portico's runtime floor      the uvicorn set-up above in front of Portico's runtime: each
+                                 request invokes the handler in the same execution environments,
+                                 with a fixed payload 2.0 event of the gateway's size and no
+                                 gateway, logs or metrics: how far the design itself gets here
 
 The handler is the same Python file for serverless-offline and Portico, run by the same
 interpreter (this one's). Before anything is measured each server must answer 200 `hello`;
@@ -80,6 +84,7 @@ end
 """
 WRK_RESULT = "wrk-result "
 UVICORN_HELLO = "uvicorn-hello"
+RUNTIME_FLOOR = "runtime-floor"
 CHECKED_REQUESTS = 20
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 30.0
@@ -148,6 +153,92 @@ def start_uvicorn(root: Path, stack: contextlib.ExitStack) -> Contender:
     server = wire.ServerProcess.start([sys.executable, __file__, UVICORN_HELLO], root / "uv.log")
     stack.callback(server.stop)
     return Contender("uvicorn", "uvicorn hello world", server.url + "/")
+
+
+class _DiscardedLogs:
+    """The floor keeps no logs: a LogSink that drops what it is given."""
+
+    def put(self, group: str, stream: str, events: Any, **where: Any) -> None:
+        del group, stream, events, where
+
+
+def floor_event(scope: dict[str, Any]) -> dict[str, Any]:
+    """A payload 2.0 event with the fields and sizes Portico's gateway sends for GET /, built
+    with none of its work (no routing, ids, clock or header rules)."""
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": scope["path"],
+        "rawQueryString": scope["query_string"].decode("latin-1"),
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "floor00000",
+            "domainName": "floor00000.execute-api.localhost",
+            "domainPrefix": "floor00000",
+            "http": {
+                "method": scope["method"],
+                "path": scope["path"],
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": "floor-request-id",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "01/Jan/2026:00:00:00 +0000",
+            "timeEpoch": 1767225600000,
+        },
+        "isBase64Encoded": False,
+    }
+
+
+async def _serve_runtime_floor(state: Path) -> None:
+    """uvicorn (as for the hello world) in front of Portico's runtime: each request invokes
+    the handler in the same execution environments `portico up` runs."""
+    from portico.gateway import payloads
+    from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
+
+    code = state / "function"
+    code.mkdir(parents=True, exist_ok=True)
+    (code / "app.py").write_text(HANDLER_SOURCE)
+    config = FunctionConfig(FUNCTION_NAME, "app.handler", code, runtime=FUNCTION_RUNTIME)
+    runtime = Runtime(RuntimeSettings(state_dir=state / "runtime"), log_sink=_DiscardedLogs())
+    await runtime.start(reap=False)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        result = await runtime.invoke(config, payloads.encode(floor_event(scope)))
+        answer = payloads.decode(result.payload)
+        body = str(answer["body"]).encode()
+        headers = [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(body))]
+        await send(
+            {"type": "http.response.start", "status": answer["statusCode"], "headers": headers}
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    try:
+        await wire.serve_app(app, "runtime floor")
+    finally:
+        await runtime.close()
+
+
+def serve_runtime_floor(state: Path) -> None:
+    import uvloop
+
+    uvloop.run(_serve_runtime_floor(state))
+
+
+def start_runtime_floor(root: Path, stack: contextlib.ExitStack) -> Contender:
+    """The ceiling of Portico's own design on this machine: its runtime with no gateway."""
+    argv = [sys.executable, __file__, RUNTIME_FLOOR, str(root / "floor")]
+    server = wire.ServerProcess.start(argv, root / "floor.log")
+    stack.callback(server.stop)
+    return Contender("runtime_floor", "Portico's runtime, no gateway", server.url + "/")
 
 
 def start_portico(root: Path, stack: contextlib.ExitStack) -> Contender:
@@ -409,6 +500,7 @@ STARTERS: dict[str, Starter] = {
     "uvicorn": start_uvicorn,
     "serverless_offline": start_serverless_offline,
     "portico": start_portico,
+    "runtime_floor": start_runtime_floor,
 }
 
 
@@ -477,7 +569,7 @@ def figures(contenders: Sequence[Contender]) -> list[Figure]:
     """Each server's figures: serverless-offline's against uvicorn's, Portico's against
     serverless-offline's and (as `..._vs_uvicorn`) against uvicorn's."""
     by_key = {contender.key: contender_figures(contender) for contender in contenders}
-    uvicorn_, offline, portico = (by_key.get(key) for key in STARTERS)
+    uvicorn_, offline, portico, floor = (by_key.get(key) for key in STARTERS)
     result: list[Figure] = []
     if uvicorn_:
         result += _against(uvicorn_, None)
@@ -487,6 +579,12 @@ def figures(contenders: Sequence[Contender]) -> list[Figure]:
         result += _against(portico, offline)
         if uvicorn_:
             result += _against(portico, uvicorn_, "_vs_uvicorn")
+    if floor:
+        # How far the design itself gets: the floor against serverless-offline, and how
+        # much of the floor's throughput Portico keeps with its gateway in front.
+        result += _against(floor, offline)
+        if portico:
+            result += _against(portico, floor, "_vs_floor")
     failed = [server["failed"] for server in by_key.values()]
     result += failed
     result.append(Figure("gateway_failed_responses", sum(f.value for f in failed), "responses"))
@@ -511,8 +609,9 @@ def title(wrk: Wrk, sizes: GatewaySizes) -> str:
         f"uvicorn {uvicorn.__version__} (1 worker, httptools,\n"
         f"  uvloop), serverless {SERVERLESS_VERSION} + serverless-offline "
         f"{SERVERLESS_OFFLINE_VERSION} on node {node or '-'} (httpApi event, default\n"
-        f"  options) and Portico (`portico up`, a quick-created HTTP API). wrk and the servers "
-        f"share the {os.cpu_count()} CPUs."
+        f"  options), Portico (`portico up`, a quick-created HTTP API) and Portico's runtime "
+        f"floor (its runtime behind\n  the same uvicorn, no gateway). wrk and the servers share "
+        f"the {os.cpu_count()} CPUs."
     )
 
 
@@ -537,3 +636,5 @@ def run(sizes: GatewaySizes, root: Path) -> GatewayReport:
 
 if __name__ == "__main__" and sys.argv[1:] == [UVICORN_HELLO]:
     serve_hello()
+elif __name__ == "__main__" and sys.argv[1:2] == [RUNTIME_FLOOR]:
+    serve_runtime_floor(Path(sys.argv[2]))
