@@ -50,7 +50,9 @@ _HOP_BY_HOP = frozenset(
 )
 
 
-@dataclass(frozen=True)
+# Built on every request: a plain dataclass is three times cheaper to build than a frozen
+# one (object.__setattr__ per field). Treat it as a value all the same.
+@dataclass(slots=True)
 class IntegrationRequest:
     """A request on its way to the integration, with what the route and stage add."""
 
@@ -61,7 +63,9 @@ class IntegrationRequest:
     v1_path: str | None = None  # 1.0's `path`, when not the request's path (API mappings)
 
 
-@dataclass(frozen=True)
+# Built on every request: a plain dataclass is three times cheaper to build than a frozen
+# one (object.__setattr__ per field). Treat it as a value all the same.
+@dataclass(slots=True)
 class IntegrationOutcome:
     result: HttpResult
     status: int | None  # $context.integrationStatus: what the integration itself answered
