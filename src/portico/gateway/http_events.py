@@ -97,7 +97,7 @@ def build_event(request: HttpRequest, context: EventContext) -> Event:
     if cookies:
         event["cookies"] = cookies
     event["headers"] = headers
-    query = query_parameters(request.raw_query)
+    query = query_parameters(request.raw_query) if request.raw_query else None
     if query:
         event["queryStringParameters"] = query
     event["requestContext"] = _request_context(request, context, headers)
