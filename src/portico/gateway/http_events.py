@@ -28,8 +28,9 @@ _TEXT_SUBTYPES = ("json", "xml", "javascript", "x-www-form-urlencoded", "yaml", 
 INTERNAL_SERVER_ERROR = b'{"Message":"Internal Server Error"}'
 
 
-# Built on every request: a plain dataclass is three times cheaper to build than a frozen
-# one (object.__setattr__ per field). Treat it as a value all the same.
+# HttpRequest, EventContext and HttpResult are built on every request: plain dataclasses,
+# three times cheaper to build than frozen ones (object.__setattr__ per field). Treat them
+# as values all the same.
 @dataclass(slots=True)
 class HttpRequest:
     """A request as read off the wire. `raw_path` and `raw_query` as sent (percent-encoded,
@@ -66,8 +67,6 @@ class IamCaller:
         }
 
 
-# Built on every request: a plain dataclass is three times cheaper to build than a frozen
-# one (object.__setattr__ per field). Treat it as a value all the same.
 @dataclass(slots=True)
 class EventContext:
     """What the endpoint knows beyond the request: which API, which request, when."""
@@ -204,8 +203,6 @@ def _clf_second(epoch_seconds: int) -> str:
 # -- responses ------------------------------------------------------------------------------
 
 
-# Built on every request: a plain dataclass is three times cheaper to build than a frozen
-# one (object.__setattr__ per field). Treat it as a value all the same.
 @dataclass(slots=True)
 class HttpResult:
     status: int
