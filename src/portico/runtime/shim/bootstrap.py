@@ -8,6 +8,7 @@ It speaks the Lambda Runtime API's messages over one of two channels: frames on 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import decimal
 import http.client
 import importlib
@@ -147,6 +148,46 @@ class HttpChannel:
 
     def out_of_memory(self) -> None:
         """Over HTTP the host learns of it from the exit: nothing to send."""
+
+
+class TraceVariable:
+    """`_X_AMZN_TRACE_ID`, set for each invocation without leaking memory.
+
+    `os.environ[name] = value` calls setenv(), and glibc keeps a copy of every value setenv()
+    was ever given, since it cannot tell whether anyone still points at one. Every invocation
+    has its own trace id, so an environment grew by about 140 bytes per invocation and was
+    eventually killed at its memory size. Here the variable lives in one buffer of the
+    runtime's own, handed to putenv(), which keeps the pointer and copies nothing; os.environ's
+    mapping is kept in step, so Python code, C code and subprocesses all see the same value.
+    """
+
+    def __init__(self, name: str = TRACE_VARIABLE) -> None:
+        self.name = name
+        self._key = os.fsencode(name)  # how os.environ encodes its keys on POSIX
+        self._entry_prefix = self._key + b"="
+        self._buffer = ctypes.create_string_buffer(256)
+        self._putenv = ctypes.CDLL(None).putenv
+        self._environ = os.environ
+        # The mapping behind os.environ: putenv() has already changed the real environment.
+        self._mapping: dict[bytes, bytes] | None = getattr(os.environ, "_data", None)
+
+    def set(self, value: str | None) -> None:
+        if not value:
+            self._environ.pop(self.name, None)
+            return
+        encoded = os.fsencode(value)
+        if self._mapping is None or b"\0" in encoded:
+            self._environ[self.name] = value  # the standard way, its leak and errors included
+            return
+        entry = self._entry_prefix + encoded
+        buffer = self._buffer
+        if len(entry) >= len(buffer):
+            buffer = ctypes.create_string_buffer(len(entry) * 2)
+        buffer.value = entry
+        # Each time: the function may have set or removed the variable itself meanwhile.
+        self._putenv(buffer)
+        self._buffer = buffer  # a buffer replaced is freed only once nothing points at it
+        self._mapping[self._key] = encoded
 
 
 def _max_rss_kb() -> int:
@@ -332,6 +373,7 @@ class Bootstrap:
         self.channel = channel
         self.handler_spec = handler_spec
         self.request_ids = RequestIdFilter()
+        self.trace = TraceVariable()
         self.json_logs = setup_logging(self.request_ids)
         self.encode = _response_encoder()
         self.environment = environment_snapshot()
@@ -365,10 +407,7 @@ class Bootstrap:
     def invoke(self, handler: Handler, invocation: Invocation) -> None:
         request_id = invocation.request_id
         self.request_ids.request_id = request_id
-        if invocation.trace_id:
-            os.environ[TRACE_VARIABLE] = invocation.trace_id
-        else:
-            os.environ.pop(TRACE_VARIABLE, None)
+        self.trace.set(invocation.trace_id)
         try:
             body = self._handle(handler, invocation)
         except MemoryError:
