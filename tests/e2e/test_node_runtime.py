@@ -233,6 +233,84 @@ async def test_modules_from_layers_resolve_through_node_path(
     assert body(result) == "hello layer"
 
 
+TRACE_PROBE = """
+const { execFileSync } = require('child_process');
+const seen = () => ({
+  value: process.env._X_AMZN_TRACE_ID ?? null,
+  has: '_X_AMZN_TRACE_ID' in process.env,
+  listed: Object.keys(process.env).includes('_X_AMZN_TRACE_ID'),
+  copied: { ...process.env }._X_AMZN_TRACE_ID ?? null,
+  child: execFileSync('sh', ['-c', 'printf %s "${_X_AMZN_TRACE_ID-unset}"']).toString(),
+});
+exports.handler = async (event) => {
+  const given = seen();
+  if (event.set !== undefined) process.env._X_AMZN_TRACE_ID = event.set;
+  if (event.remove) delete process.env._X_AMZN_TRACE_ID;
+  const name = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  return { given, after: seen(), name, path: 'PATH' in process.env };
+};
+"""
+
+TRACE_CHURN = """
+const fs = require('fs');
+const rssKb = () => Number(fs.readFileSync('/proc/self/statm', 'utf8').split(' ')[1]) * 4;
+const hex = (n, width) => n.toString(16).padStart(width, '0');
+exports.handler = async () => {
+  const set = (i) => {
+    const parent = hex(i, 16);
+    process.env._X_AMZN_TRACE_ID = `Root=1-${hex(i, 8)}-${hex(i, 24)};Parent=${parent};Sampled=0`;
+  };
+  for (let i = 0; i < 2000; i++) set(i);
+  const before = rssKb();
+  for (let i = 0; i < 200000; i++) set(i);
+  return { grownKb: rssKb() - before };
+};
+"""
+
+
+def trace_seen(value: str | None) -> dict[str, Any]:
+    """What the probe sees of `_X_AMZN_TRACE_ID` when it is `value` (None: unset)."""
+    present = value is not None
+    return {
+        "value": value,
+        "has": present,
+        "listed": present,
+        "copied": value,
+        "child": value if present else "unset",
+    }
+
+
+async def test_trace_id_reaches_process_env_copies_and_child_processes(
+    runtime: Runtime, make_function: MakeFunction
+) -> None:
+    config = make_function({"index.js": TRACE_PROBE}, handler="index.handler", runtime=NODE)
+    first_id = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    second_id = "Root=1-5759e989-bd862e3fe1be46a994272794;Parent=53995c3f42cd8ad9;Sampled=0"
+    third_id = "Root=1-5759e98a-bd862e3fe1be46a994272795;Parent=53995c3f42cd8ada;Sampled=0"
+    first = body(await runtime.invoke(config, b'{"set": 42}', trace_id=first_id))
+    second = body(await runtime.invoke(config, b'{"remove": true}', trace_id=second_id))
+    third = body(await runtime.invoke(config, b"{}", trace_id=third_id))
+    # Set by the function: a string, as in the real environment.
+    assert first == {
+        "given": trace_seen(first_id),
+        "after": trace_seen("42"),
+        "name": "fn",
+        "path": True,
+    }
+    assert second["given"] == trace_seen(second_id) and second["after"] == trace_seen(None)
+    assert third["given"] == third["after"] == trace_seen(third_id)
+
+
+async def test_trace_ids_set_in_process_env_cost_no_memory(
+    runtime: Runtime, make_function: MakeFunction
+) -> None:
+    # Through setenv() each value was kept for good: about 160 bytes per invocation, so
+    # 200,000 invocations grew the environment by some 32 MB.
+    config = make_function({"index.js": TRACE_CHURN}, handler="index.handler", runtime=NODE)
+    result = await runtime.invoke(config, b"{}")
+    assert body(result)["grownKb"] < 8192
+
+
 async def test_context_fields(runtime: Runtime, make_function: MakeFunction) -> None:
     config = make_function({"index.js": CONTEXT}, handler="index.handler", runtime=NODE)
     trace_id = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"

@@ -568,9 +568,7 @@ class Runtime {
     const requestId = headers['lambda-runtime-aws-request-id'];
     this.requestId = requestId;
     globalThis[REQUEST_ID] = requestId;
-    const traceId = headers['lambda-runtime-trace-id'];
-    if (traceId) process.env._X_AMZN_TRACE_ID = traceId;
-    else delete process.env._X_AMZN_TRACE_ID;
+    setTraceId(headers['lambda-runtime-trace-id']);
     const completion = new Completion(this, requestId);
     if (this.streaming) return this.invokeStreaming(completion, headers, body);
     return this.invoke(completion, headers, body);
@@ -619,6 +617,62 @@ class Runtime {
     }
   }
 }
+
+// -- the trace id ------------------------------------------------------------------------
+
+const TRACE_VARIABLE = '_X_AMZN_TRACE_ID';
+
+/**
+ * `process.env` with `_X_AMZN_TRACE_ID` held in JavaScript; returns its setter.
+ *
+ * Every invocation has its own trace id. Setting it in the real environment calls setenv(),
+ * and glibc keeps a copy of every value setenv() was ever given (it cannot tell whether anyone
+ * still points at one): about 160 bytes per invocation, until the environment is killed at
+ * its memory size. So `process.env` becomes a view of the real environment in which this one
+ * variable lives in a JavaScript string. Reads, writes, deletes, `in` and key listings behave
+ * as before, and child processes, which take their variables from `process.env`, get it too.
+ * Native code that calls getenv() directly does not see it.
+ */
+function holdTraceIdInJavaScript() {
+  const real = process.env;
+  let traceId = real[TRACE_VARIABLE];
+  delete real[TRACE_VARIABLE];
+  const isTrace = (key) => key === TRACE_VARIABLE;
+  process.env = new Proxy(real, {
+    get: (target, key) => (isTrace(key) ? traceId : Reflect.get(target, key)),
+    set(target, key, value) {
+      if (!isTrace(key)) return Reflect.set(target, key, value);
+      traceId = `${value}`; // as the real environment stores it: a string
+      return true;
+    },
+    has: (target, key) => (isTrace(key) ? traceId !== undefined : Reflect.has(target, key)),
+    deleteProperty(target, key) {
+      if (!isTrace(key)) return Reflect.deleteProperty(target, key);
+      traceId = undefined;
+      return true;
+    },
+    ownKeys(target) {
+      const keys = Reflect.ownKeys(target);
+      return traceId === undefined ? keys : [...keys, TRACE_VARIABLE];
+    },
+    getOwnPropertyDescriptor(target, key) {
+      if (!isTrace(key)) return Reflect.getOwnPropertyDescriptor(target, key);
+      if (traceId === undefined) return undefined;
+      return { value: traceId, writable: true, enumerable: true, configurable: true };
+    },
+    defineProperty(target, key, descriptor) {
+      if (!isTrace(key)) return Reflect.defineProperty(target, key, descriptor);
+      if (!('value' in descriptor)) throw new TypeError("'process.env' only accepts a value");
+      traceId = `${descriptor.value}`;
+      return true;
+    },
+  });
+  return (value) => {
+    traceId = value || undefined;
+  };
+}
+
+const setTraceId = holdTraceIdInJavaScript();
 
 function main() {
   const env = process.env;
