@@ -287,3 +287,17 @@ async def test_the_process_writer_leaves_at_close_and_ignores_ctrl_c(
     provider = LogsProvider(database, clock)
     got = await call(provider, "GetLogEvents", logGroupName=GROUP, logStreamName=STREAM)
     assert [e["message"] for e in got["events"]] == ["one\n", "two\n"]
+
+
+async def test_the_process_writer_runs_as_batch_work(writer: LogWriter, clock: ManualClock) -> None:
+    """It never preempts a request when it wakes for a flush, and keeps its share of the CPU."""
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION)
+    try:
+        sink.put(GROUP, STREAM, [LogEvent(now_ms(clock), "one\n")])
+        await sink.flush()
+        assert isinstance(writer, ProcessWriter) and writer.pid is not None
+        assert os.sched_getscheduler(writer.pid) == os.SCHED_BATCH
+        assert os.getpriority(os.PRIO_PROCESS, writer.pid) == os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the server's own is unchanged
+    finally:
+        await sink.close()
