@@ -1,13 +1,18 @@
-"""Running Portico: uvicorn serving the app, a ready line once it listens, clean SIGTERM."""
+"""Running Portico: uvicorn serving the app, a listener that accepts connections all at once, a
+ready line once it listens, clean SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import logging
 import signal
+import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 import uvicorn
 
@@ -15,14 +20,112 @@ from portico.app import HEALTH_PATH, Portico, create_app
 from portico.credentials import credentials_path
 from portico.settings import Settings
 
+logger = logging.getLogger(__name__)
+
+# accept() failing for want of resources: wait, rather than spin on a socket that stays ready.
+_OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+_RETRY_ACCEPT_AFTER = 1.0  # seconds
+BACKLOG = 2048  # connections the kernel holds until they are accepted (uvicorn's default)
+
+
+class _Listener:
+    """The listening socket: each time it is ready, every connection waiting is accepted.
+
+    uvloop's own server (libuv) accepts one connection per turn of the event loop. Under load
+    a turn lasts milliseconds, so clients that connect together waited in the kernel's queue:
+    the last of 256 connections opened at once was accepted seconds later, and its first
+    request timed out. Here the waiting connections are taken all at once (up to the backlog)
+    and handed to the loop, which serves each as it would have."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        sock: socket.socket,
+        protocol_factory: Callable[[], asyncio.Protocol],
+        backlog: int,
+    ) -> None:
+        self._loop = loop
+        self._sock = sock
+        self._protocol_factory = protocol_factory
+        self._backlog = backlog
+        self._handing_over: set[asyncio.Task[object]] = set()
+        sock.setblocking(False)
+        loop.add_reader(sock.fileno(), self._accept)
+
+    @property
+    def sockets(self) -> list[socket.socket]:
+        return [self._sock]
+
+    def _accept(self) -> None:
+        for _ in range(self._backlog):
+            try:
+                connection, _address = self._sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionAbortedError:
+                continue  # the client gave up before its turn
+            except OSError as exc:
+                if exc.errno not in _OUT_OF_RESOURCES:
+                    raise
+                logger.error("cannot accept connections (%s): retrying in a second", exc)
+                self._loop.remove_reader(self._sock.fileno())
+                self._loop.call_later(_RETRY_ACCEPT_AFTER, self._resume)
+                return
+            connection.setblocking(False)
+            handover = self._loop.create_task(
+                self._loop.connect_accepted_socket(self._protocol_factory, connection)
+            )
+            self._handing_over.add(handover)
+            handover.add_done_callback(self._handed_over)
+
+    def _handed_over(self, task: asyncio.Task[object]) -> None:
+        self._handing_over.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("a connection was lost as it was accepted: %s", task.exception())
+
+    def _resume(self) -> None:
+        if self._sock.fileno() != -1:
+            self._loop.add_reader(self._sock.fileno(), self._accept)
+
+    def close(self) -> None:
+        if self._sock.fileno() != -1:
+            self._loop.remove_reader(self._sock.fileno())
+            self._sock.close()
+
+    async def wait_closed(self) -> None:
+        """Connections already accepted are uvicorn's to drain: nothing of ours to wait for."""
+
+
+def _bind(host: str, port: int, backlog: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=backlog)
+
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, but SIGTERM/SIGINT end it with status 0 after a graceful drain
-    (uvicorn itself re-raises the signal once it has shut down)."""
+    """uvicorn's server with two changes:
+    - SIGTERM/SIGINT end it with status 0 after a graceful drain (uvicorn itself re-raises
+      the signal once it has shut down);
+    - its listening socket is a `_Listener`, which accepts connections all at once."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        config = self.config
+        listening = sockets or [_bind(config.host, config.port, config.backlog)]
+        # With an empty list of sockets, uvicorn runs the app's startup and listens on nothing.
+        await super().startup(sockets=[])
+
+        def protocol_factory() -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]  # uvicorn's own call
+                config=config, server_state=self.server_state, app_state=self.lifespan.state
+            )
+
+        loop = asyncio.get_running_loop()
+        listeners = [_Listener(loop, sock, protocol_factory, config.backlog) for sock in listening]
+        # uvicorn closes and waits for its servers at shutdown: all a listener has to offer.
+        self.servers = cast("list[asyncio.Server]", listeners)
 
     def request_exit(self) -> None:
         if self.should_exit:
@@ -32,6 +135,11 @@ class _Server(uvicorn.Server):
 
 async def serve(settings: Settings, example: Path | None = None) -> None:
     """Serve until SIGTERM / SIGINT; with `example`, run that function once when ready."""
+    try:
+        listening = _bind(settings.host, settings.port, BACKLOG)
+    except OSError as exc:
+        where = f"{settings.host}:{settings.port}"
+        raise SystemExit(f"Portico cannot listen on {where}: {exc}") from None
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -47,16 +155,17 @@ async def serve(settings: Settings, example: Path | None = None) -> None:
         # gateway passes it on), not something to rewrite the client address from.
         proxy_headers=False,
         timeout_graceful_shutdown=30,
+        backlog=BACKLOG,
     )
     server = _Server(config)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, server.request_exit)
-    serving = asyncio.ensure_future(server.serve())
+    serving = asyncio.ensure_future(server.serve(sockets=[listening]))
     while not server.started and not serving.done():
         await asyncio.sleep(0.01)
     if server.started:
-        host, port = server.servers[0].sockets[0].getsockname()[:2]
+        host, port = listening.getsockname()[:2]
         app.listening_on(host, port)
         print(
             f"Portico ready on http://{host}:{port} (health: {HEALTH_PATH}, "

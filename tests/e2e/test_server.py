@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import signal
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -51,6 +54,38 @@ def test_unknown_operations(server: Server) -> None:
     response = signed(server, "GET", "/2015-03-31/no-such-thing", "lambda")
     assert response.status_code == 404
     assert response.headers["x-amzn-ErrorType"] == "UnknownOperationException"
+
+
+def test_connections_opened_together_are_all_served(server: Server) -> None:
+    host, port = server.url.removeprefix("http://").split(":")
+    clients = [socket.create_connection((host, int(port)), timeout=30) for _ in range(200)]
+    try:
+        for client in clients:
+            client.sendall(b"GET /_portico/health HTTP/1.1\r\nHost: portico\r\n\r\n")
+        status_lines = [client.makefile("rb").readline() for client in clients]
+    finally:
+        for client in clients:
+            client.close()
+    assert status_lines == [b"HTTP/1.1 200 OK\r\n"] * 200
+
+
+def test_a_port_in_use_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        completed = subprocess.run(
+            [
+                *(sys.executable, "-m", "portico.cli.main", "up", "--port", str(port)),
+                *("--data-dir", str(tmp_path / "data"), "--example", ""),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert completed.returncode != 0
+    assert completed.stderr.startswith(f"Portico cannot listen on 127.0.0.1:{port}: ")
+    assert "Address already in use" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert "Portico ready" not in completed.stdout
 
 
 def test_sigterm_shuts_down_cleanly(server: Server) -> None:
