@@ -96,9 +96,25 @@ class _Listener:
         """Connections already accepted are uvicorn's to drain: nothing of ours to wait for."""
 
 
-def _bind(host: str, port: int, backlog: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=backlog)
+def _bind(host: str, port: int, backlog: int) -> list[socket.socket]:
+    """A listening socket on each address `host` names (both of `localhost`'s, say), as
+    asyncio's own servers bind."""
+    found = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    listening: list[socket.socket] = []
+    try:
+        for family, kind, protocol, _name, address in dict.fromkeys(found):
+            sock = socket.socket(family, kind, protocol)
+            listening.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # the IPv4 addresses get sockets of their own
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(backlog)
+    except OSError:
+        for sock in listening:
+            sock.close()
+        raise
+    return listening
 
 
 class _Server(uvicorn.Server):
@@ -113,7 +129,7 @@ class _Server(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         config = self.config
-        listening = sockets or [_bind(config.host, config.port, config.backlog)]
+        listening = sockets or _bind(config.host, config.port, config.backlog)
         # With an empty list of sockets, uvicorn runs the app's startup and listens on nothing.
         await super().startup(sockets=[])
 
@@ -161,11 +177,11 @@ async def serve(settings: Settings, example: Path | None = None) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, server.request_exit)
-    serving = asyncio.ensure_future(server.serve(sockets=[listening]))
+    serving = asyncio.ensure_future(server.serve(sockets=listening))
     while not server.started and not serving.done():
         await asyncio.sleep(0.01)
     if server.started:
-        host, port = listening.getsockname()[:2]
+        host, port = listening[0].getsockname()[:2]
         app.listening_on(host, port)
         print(
             f"Portico ready on http://{host}:{port} (health: {HEALTH_PATH}, "

@@ -43,7 +43,7 @@ async def turns_of_the_loop(count: int) -> None:
 async def connections_made_within(turns: int) -> int:
     loop = asyncio.get_running_loop()
     made: list[asyncio.BaseTransport] = []
-    listening = _bind("127.0.0.1", 0, CLIENTS * 2)
+    [listening] = _bind("127.0.0.1", 0, CLIENTS * 2)
     listener = _Listener(loop, listening, recording(made), CLIENTS * 2)
     # A connect completes in the kernel's queue, before the server accepts it.
     clients = [socket.create_connection(listening.getsockname()) for _ in range(CLIENTS)]
@@ -66,7 +66,7 @@ def test_connections_that_arrive_together_are_all_accepted_at_once() -> None:
 def test_a_closed_listener_accepts_nothing_more() -> None:
     async def scenario() -> tuple[int, bool]:
         loop = asyncio.get_running_loop()
-        listening = _bind("127.0.0.1", 0, 16)
+        [listening] = _bind("127.0.0.1", 0, 16)
         address = listening.getsockname()
         listener = _Listener(loop, listening, asyncio.Protocol, 16)
         listener.close()
@@ -87,7 +87,7 @@ def test_a_client_that_gives_up_in_the_queue_does_not_stop_the_others() -> None:
     async def scenario() -> tuple[list[object], object]:
         loop = asyncio.get_running_loop()
         made: list[asyncio.BaseTransport] = []
-        listening = _bind("127.0.0.1", 0, 16)
+        [listening] = _bind("127.0.0.1", 0, 16)
         listener = _Listener(loop, listening, recording(made), 16)
         address = listening.getsockname()
         first = socket.create_connection(address)
@@ -110,3 +110,18 @@ def test_a_client_that_gives_up_in_the_queue_does_not_stop_the_others() -> None:
 
     peers, last = uvloop.run(scenario())
     assert last in peers
+
+
+def test_a_host_name_is_listened_on_at_each_of_its_addresses() -> None:
+    named = {
+        address[0] for *_, address in socket.getaddrinfo("localhost", 0, type=socket.SOCK_STREAM)
+    }
+    listening = _bind("localhost", 0, 16)
+    try:
+        assert {sock.getsockname()[0] for sock in listening} == named
+        for sock in listening:
+            with socket.create_connection(sock.getsockname()[:2], timeout=5):
+                pass  # the kernel completes it on the backlog: the socket listens
+    finally:
+        for sock in listening:
+            sock.close()
