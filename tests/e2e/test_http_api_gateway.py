@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
@@ -399,3 +400,26 @@ def test_http_proxy_with_parameter_mapping(shared_server: Server, backend: str) 
     assert "x-secret" not in seen["headers"]
     assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"
     assert answer.headers["x-mapped"] == "yes"
+
+
+def test_a_storm_of_cold_starts_is_answered_whole(tmp_path: Path) -> None:
+    """More requests at once than warm environments: each starts one, and more spawn requests
+    reach the zygote than its socket holds. The rest wait for room: none fails."""
+    running = start_server(tmp_path / "data", tmp_path / "server.log")
+    try:
+        arn = function(running, "storm", Environment={"Variables": {"SLEEP": "1"}})
+        api = quick_api(running, arn)
+        storm = 300
+
+        async def all_at_once() -> list[int]:
+            limits = httpx.Limits(max_connections=storm)
+            async with httpx.AsyncClient(limits=limits, timeout=120) as client:
+                answers = await asyncio.gather(
+                    *(client.get(api["ApiEndpoint"] + "/sleep") for _ in range(storm))
+                )
+            return [answer.status_code for answer in answers]
+
+        assert asyncio.run(all_at_once()) == [200] * storm
+        assert "Traceback" not in (tmp_path / "server.log").read_text()
+    finally:
+        stop_server(running.process)

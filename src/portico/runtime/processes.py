@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,8 @@ class Zygote:
         self._spare: tuple[int, socket.socket] | None = None
         self._ids = itertools.count(1)
         self._lock = asyncio.Lock()
+        # Messages waiting for room in the zygote's socket, in order, with copies of their fds.
+        self._outbox: deque[tuple[bytes, list[int]]] = deque()
 
     async def _start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -162,9 +165,15 @@ class Zygote:
     def _lost(self) -> None:
         """The zygote died: fail what waits on it; the next spawn starts a new one."""
         if self._sock is not None:
-            asyncio.get_running_loop().remove_reader(self._sock.fileno())
+            loop = asyncio.get_running_loop()
+            loop.remove_reader(self._sock.fileno())
+            if self._outbox:
+                loop.remove_writer(self._sock.fileno())
             self._sock.close()
             self._sock = None
+        for _message, fds in self._outbox:
+            _close_all(fds)
+        self._outbox.clear()
         if self._spare is not None:
             self._spare[1].close()
             self._spare = None
@@ -190,9 +199,51 @@ class Zygote:
         spawn_id = next(self._ids)
         waiter: asyncio.Future[EnvProcess] = asyncio.get_running_loop().create_future()
         self._spawning[spawn_id] = waiter
-        message = json.dumps({**request, "op": "spawn", "id": spawn_id}).encode()
-        socket.send_fds(self._sock, [message], list(fds))
+        self._post({**request, "op": "spawn", "id": spawn_id}, fds)
         return await waiter
+
+    def _post(self, message: dict[str, Any], fds: Sequence[int] = ()) -> None:
+        """Send `message` (with `fds`) to the zygote, after any that wait before it.
+
+        A storm of cold starts asks for forks faster than the zygote makes them, and its
+        socket fills up. A message that finds no room waits in the outbox, with copies of its
+        fds (the caller may close its own meanwhile), and goes as soon as there is room."""
+        data = json.dumps(message).encode()
+        if not self._outbox:
+            try:
+                self._send(data, fds)
+                return
+            except BlockingIOError:
+                assert self._sock is not None
+                asyncio.get_running_loop().add_writer(self._sock.fileno(), self._send_waiting)
+            except OSError:  # the zygote is gone: _lost() fails whoever waits on it
+                self._lost()
+                return
+        self._outbox.append((data, [os.dup(fd) for fd in fds]))
+
+    def _send(self, data: bytes, fds: Sequence[int]) -> None:
+        if self._sock is None:
+            raise ConnectionError("the zygote exited")
+        if fds:
+            socket.send_fds(self._sock, [data], list(fds))
+        else:
+            self._sock.send(data)
+
+    def _send_waiting(self) -> None:
+        """The zygote's socket has room again: send what waits, in order, while it lasts."""
+        while self._outbox:
+            data, fds = self._outbox[0]
+            try:
+                self._send(data, fds)
+            except BlockingIOError:
+                return
+            except OSError:
+                self._lost()
+                return
+            self._outbox.popleft()
+            _close_all(fds)
+        if self._sock is not None:
+            asyncio.get_running_loop().remove_writer(self._sock.fileno())
 
     def _take_spare(self, request: dict[str, Any], fds: Sequence[int]) -> EnvProcess | None:
         """Assign the waiting spare, if there is a live one, and ask for the next."""
@@ -210,7 +261,7 @@ class Zygote:
         finally:
             sock.close()
             if self._sock is not None:
-                self._sock.send(json.dumps({"op": "refill"}).encode())
+                self._post({"op": "refill"})
         return EnvProcess(pid, exited)
 
     @property
@@ -227,6 +278,12 @@ class Zygote:
                 self._process.kill()
                 await self._process.wait()
             self._process = None
+
+
+def _close_all(fds: Sequence[int]) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 async def exec_process(
