@@ -120,6 +120,8 @@ class Zygote:
             start_new_session=True,
         )
         theirs.close()
+        # Never block the loop on a full socket (see _post), whichever loop runs this.
+        ours.setblocking(False)
         self._sock = ours
         loop.add_reader(ours.fileno(), self._on_readable)
         await self._ready

@@ -652,7 +652,9 @@ function holdTraceIdInJavaScript() {
       return true;
     },
     ownKeys(target) {
-      const keys = Reflect.ownKeys(target);
+      // Without it even if native code set it in the real environment: a key listed twice
+      // would make every listing throw.
+      const keys = Reflect.ownKeys(target).filter((key) => !isTrace(key));
       return traceId === undefined ? keys : [...keys, TRACE_VARIABLE];
     },
     getOwnPropertyDescriptor(target, key) {
