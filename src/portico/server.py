@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 import signal
 import socket
 import sys
@@ -118,9 +119,10 @@ def _bind(host: str, port: int, backlog: int) -> list[socket.socket]:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server with two changes:
+    """uvicorn's server with these changes:
     - SIGTERM/SIGINT end it with status 0 after a graceful drain (uvicorn itself re-raises
-      the signal once it has shut down);
+      the signal once it has shut down); a second one stops waiting for open connections,
+      a third exits at once;
     - its listening socket is a `_Listener`, which accepts connections all at once."""
 
     @contextlib.contextmanager
@@ -144,9 +146,19 @@ class _Server(uvicorn.Server):
         self.servers = cast("list[asyncio.Server]", listeners)
 
     def request_exit(self) -> None:
+        if self.force_exit:  # a third signal: no more waiting at all
+            os._exit(1)
         if self.should_exit:
             self.force_exit = True
         self.should_exit = True
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        if self.force_exit:
+            # uvicorn skips the app's shutdown when a second signal forces it. That signal is
+            # meant to cut short the wait for open connections: Portico still stores the log
+            # lines it holds, stops its environments and closes its database.
+            await self.lifespan.shutdown()
 
 
 async def serve(settings: Settings, example: Path | None = None) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -95,8 +97,46 @@ def test_sigterm_shuts_down_cleanly(server: Server) -> None:
     assert (data_dir / "runtime").is_dir()
 
 
+def test_a_second_signal_still_stores_the_last_log_lines(tmp_path: Path) -> None:
+    """A second SIGTERM stops the wait for open connections, not Portico's own shutdown: the
+    lines of an invocation that just ended, still held by the log sink, are stored."""
+    import boto3
+
+    from tests.e2e.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY, start_server, stop_server
+
+    def client(server: Server, service: str) -> Any:  # where the example lives: us-east-1
+        return boto3.client(
+            service,
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=SECRET_ACCESS_KEY,
+        )
+
+    example = str(Path(__file__).parents[2] / "examples" / "hello")
+    running = start_server(tmp_path / "data", tmp_path / "first.log", example=example)
+    try:
+        assert running.process.stdout is not None
+        running.process.stdout.readline()  # the example's own invocation
+        invoked = client(running, "lambda").invoke(FunctionName="hello")
+        request_id = json.loads(invoked["Payload"].read())["requestId"]
+        running.process.send_signal(signal.SIGTERM)
+        running.process.send_signal(signal.SIGTERM)
+        assert running.process.wait(30) == 0
+    finally:
+        stop_server(running.process)
+    assert "Traceback" not in (tmp_path / "first.log").read_text()
+
+    again = start_server(tmp_path / "data", tmp_path / "second.log")
+    try:
+        logs = client(again, "logs")
+        found = logs.filter_log_events(logGroupName="/aws/lambda/hello")["events"]
+        assert f"REPORT RequestId: {request_id}" in "".join(e["message"] for e in found)
+    finally:
+        stop_server(again.process)
+
+
 def test_up_deploys_the_example_app(tmp_path: Path) -> None:
-    import json
 
     import boto3
 
