@@ -71,6 +71,18 @@ def test_create_get_invoke(server: Server) -> None:
     assert by_arn["RevisionId"] == created["RevisionId"]
 
 
+def test_an_invocation_has_one_request_id(server: Server) -> None:
+    """The answer's x-amzn-RequestId is the id the function sees and its log lines name."""
+    client = server.client("lambda")
+    create(client, source="def handler(event, context):\n    return context.aws_request_id\n")
+    response, seen = invoke(client, "echo", LogType="Tail")
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert seen == request_id
+    log = base64.b64decode(response["LogResult"]).decode()
+    assert f"START RequestId: {request_id} " in log
+    assert f"REPORT RequestId: {request_id}\t" in log
+
+
 def test_updates_and_versions(server: Server) -> None:
     client = server.client("lambda")
     create(client)

@@ -404,6 +404,8 @@ class LambdaProvider:
             qualifier=None
             if version.version == LATEST and not params.get("Qualifier")
             else version.version,
+            # One id, as on AWS: the answer's x-amzn-RequestId is the invocation's.
+            request_id=context.request_id,
             client_context=_client_context(params.get("ClientContext")),
         )
         response: Result = {
