@@ -36,12 +36,16 @@ class Server:
         self.log_path = log_path  # where the server's own log (stderr) goes
 
     def client(
-        self, service: str, secret: str = SECRET_ACCESS_KEY, key: str = ACCESS_KEY_ID
+        self,
+        service: str,
+        secret: str = SECRET_ACCESS_KEY,
+        key: str = ACCESS_KEY_ID,
+        region: str = "eu-west-1",
     ) -> Any:
         return boto3.client(
             service,
             endpoint_url=self.url,
-            region_name="eu-west-1",
+            region_name=region,
             aws_access_key_id=key,
             aws_secret_access_key=secret,
             # No retries: a failure shows its own cause.

@@ -8,11 +8,10 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import Server, error_of, signed
+from tests.e2e.conftest import Server, error_of, signed, start_server, stop_server
 
 
 def test_health_and_loopback_binding(server: Server) -> None:
@@ -100,25 +99,13 @@ def test_sigterm_shuts_down_cleanly(server: Server) -> None:
 def test_a_second_signal_still_stores_the_last_log_lines(tmp_path: Path) -> None:
     """A second SIGTERM stops the wait for open connections, not Portico's own shutdown: the
     lines of an invocation that just ended, still held by the log sink, are stored."""
-    import boto3
-
-    from tests.e2e.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY, start_server, stop_server
-
-    def client(server: Server, service: str) -> Any:  # where the example lives: us-east-1
-        return boto3.client(
-            service,
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id=ACCESS_KEY_ID,
-            aws_secret_access_key=SECRET_ACCESS_KEY,
-        )
-
     example = str(Path(__file__).parents[2] / "examples" / "hello")
     running = start_server(tmp_path / "data", tmp_path / "first.log", example=example)
     try:
         assert running.process.stdout is not None
         running.process.stdout.readline()  # the example's own invocation
-        invoked = client(running, "lambda").invoke(FunctionName="hello")
+        # The example lives in the server's default region, us-east-1.
+        invoked = running.client("lambda", region="us-east-1").invoke(FunctionName="hello")
         request_id = json.loads(invoked["Payload"].read())["requestId"]
         running.process.send_signal(signal.SIGTERM)
         running.process.send_signal(signal.SIGTERM)
@@ -129,7 +116,7 @@ def test_a_second_signal_still_stores_the_last_log_lines(tmp_path: Path) -> None
 
     again = start_server(tmp_path / "data", tmp_path / "second.log")
     try:
-        logs = client(again, "logs")
+        logs = again.client("logs", region="us-east-1")
         found = logs.filter_log_events(logGroupName="/aws/lambda/hello")["events"]
         assert f"REPORT RequestId: {request_id}" in "".join(e["message"] for e in found)
     finally:
@@ -137,11 +124,6 @@ def test_a_second_signal_still_stores_the_last_log_lines(tmp_path: Path) -> None
 
 
 def test_up_deploys_the_example_app(tmp_path: Path) -> None:
-
-    import boto3
-
-    from tests.e2e.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY, start_server, stop_server
-
     example = Path(__file__).parents[2] / "examples" / "hello"
     running = start_server(tmp_path / "data", tmp_path / "server.log", example=str(example))
     try:
@@ -149,13 +131,7 @@ def test_up_deploys_the_example_app(tmp_path: Path) -> None:
         result = running.process.stdout.readline()
         assert '"body": "Hello, Portico!"' in result
         # Deployed in the server's default region, us-east-1.
-        client = boto3.client(
-            "lambda",
-            endpoint_url=running.url,
-            region_name="us-east-1",
-            aws_access_key_id=ACCESS_KEY_ID,
-            aws_secret_access_key=SECRET_ACCESS_KEY,
-        )
+        client = running.client("lambda", region="us-east-1")
         names = [f["FunctionName"] for f in client.list_functions()["Functions"]]
         assert names == ["hello"]
         payload = client.invoke(FunctionName="hello", Payload=b'{"name": "you"}')["Payload"]
