@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import uuid
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -78,3 +82,21 @@ def allow_api(server: Server, function: str, api_id: str, resource: str = "*") -
         SourceArn=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/{resource}",
     )
     return statement_id
+
+
+def bundle(files: dict[str, str], packages: list[ModuleType]) -> bytes:
+    """A deployment package: `files`, and the given libraries' sources beside them, as a
+    user zips an app with its dependencies."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, source in files.items():
+            archive.writestr(name, source)
+        for package in packages:
+            origin = Path(str(package.__file__))
+            if origin.name != "__init__.py":  # a single module
+                archive.write(origin, origin.name)
+                continue
+            for path in origin.parent.rglob("*"):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    archive.write(path, str(path.relative_to(origin.parent.parent)))
+    return buffer.getvalue()

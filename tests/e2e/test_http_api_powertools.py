@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
-from pathlib import Path
-
 import aws_lambda_powertools
 import httpx
 import typing_extensions
 
 from tests.e2e.conftest import Server
-from tests.e2e.http_apis import quick_api
+from tests.e2e.http_apis import bundle, quick_api
 from tests.e2e.test_lambda_api import ROLE
 
 APP = """
@@ -58,25 +54,14 @@ def handler(event, context):
 """
 
 
-def _bundle() -> bytes:
-    """The app with the library in its package, as a user deploys it."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as bundle:
-        bundle.writestr("app.py", APP)
-        library = Path(aws_lambda_powertools.__file__).parent
-        for path in library.rglob("*.py"):
-            bundle.write(path, str(path.relative_to(library.parent)))
-        bundle.write(typing_extensions.__file__, "typing_extensions.py")
-    return buffer.getvalue()
-
-
 def test_the_powertools_http_resolver_works_behind_the_gateway(server: Server) -> None:
     created = server.client("lambda").create_function(
         FunctionName="todos",
         Runtime="python3.12",
         Role=ROLE,
         Handler="app.handler",
-        Code={"ZipFile": _bundle()},
+        # The app with the library in its package, as a user deploys it.
+        Code={"ZipFile": bundle({"app.py": APP}, [aws_lambda_powertools, typing_extensions])},
         Timeout=30,
     )
     base = quick_api(server, created["FunctionArn"])["ApiEndpoint"]
