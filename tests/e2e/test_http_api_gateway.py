@@ -119,6 +119,48 @@ def test_routes_stages_and_deployments(shared_server: Server) -> None:
     assert _event(httpx.delete(f"{base}/dev/pets/7"))["routeKey"] == "DELETE /pets/{id}"
 
 
+def test_paths_reach_the_function_decoded_as_http_apis_deliver_them(
+    shared_server: Server,
+) -> None:
+    gateway = shared_server.client("apigatewayv2")
+    arn = function(shared_server, "paths-echo")
+    api = gateway.create_api(Name="paths", ProtocolType="HTTP")
+    api_id, base = api["ApiId"], api["ApiEndpoint"]
+    allow_api(shared_server, arn, api_id)
+    for version, route_key in (("2.0", "GET /capture/{value}"), ("1.0", "GET /v1/{value}")):
+        integration = gateway.create_integration(
+            ApiId=api_id,
+            IntegrationType="AWS_PROXY",
+            IntegrationUri=arn,
+            PayloadFormatVersion=version,
+        )
+        gateway.create_route(
+            ApiId=api_id,
+            RouteKey=route_key,
+            Target=f"integrations/{integration['IntegrationId']}",
+        )
+    gateway.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+
+    spaced = _event(httpx.get(f"{base}/capture/space%20value%E2%9C%93"))
+    assert spaced["rawPath"] == "/capture/space value\u2713"
+    assert spaced["requestContext"]["http"]["path"] == "/capture/space value\u2713"
+    assert spaced["pathParameters"] == {"value": "space value\u2713"}
+    assert _event(httpx.get(f"{base}/v1/space%20value"))["path"] == "/v1/space value"
+    # An escaped slash is a slash by the time routes are matched: two segments, no route.
+    split = httpx.get(f"{base}/capture/slash%2Fvalue")
+    assert (split.status_code, split.json()) == (404, {"message": "Not Found"})
+    # An escaped escape is routed as one segment, and given to the function decoded twice.
+    twice = _event(httpx.get(f"{base}/capture/literal%252Fvalue"))
+    assert twice["rawPath"] == "/capture/literal/value"
+    assert twice["pathParameters"] == {"value": "literal/value"}
+    # A '?' the path decodes to ends it; the query is the one sent.
+    cut = _event(httpx.get(f"{base}/capture/question%3Fvalue?a=1"))
+    assert (cut["rawPath"], cut["rawQueryString"]) == ("/capture/question", "a=1")
+    # "%25do" decodes to "%do", which decodes to nothing: the request is refused.
+    refused = httpx.get(f"{base}/capture/percent%25done")
+    assert (refused.status_code, refused.json()) == (400, {"message": "Bad Request"})
+
+
 def test_function_errors_timeouts_and_oversized_bodies(shared_server: Server) -> None:
     arn = function(
         shared_server, "slow-echo", Environment={"Variables": {"SLEEP": "3"}}, Timeout=10

@@ -33,8 +33,10 @@ INTERNAL_SERVER_ERROR = b'{"Message":"Internal Server Error"}'
 # as values all the same.
 @dataclass(slots=True)
 class HttpRequest:
-    """A request as read off the wire. `raw_path` and `raw_query` as sent (percent-encoded,
-    no '?'); `headers` in arrival order, names in any case, repeats kept."""
+    """A request as read off the wire. `raw_query` as sent (percent-encoded, no '?');
+    `raw_path` as the event's `rawPath` gives it: as sent, unless `path` is set (an HTTP API
+    decodes the path, and gives it decoded in both); `headers` in arrival order, names in any
+    case, repeats kept."""
 
     method: str
     raw_path: str
@@ -43,6 +45,12 @@ class HttpRequest:
     body: bytes = b""
     source_ip: str = ""
     protocol: str = "HTTP/1.1"
+    path: str | None = None  # the decoded path, when the gateway decoded it itself
+
+    @property
+    def decoded_path(self) -> str:
+        """The path decoded: `requestContext.http.path`, 1.0's `path`."""
+        return self.path if self.path is not None else unquote(self.raw_path)
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,7 @@ def _request_context(request: HttpRequest, context: EventContext, headers: dict[
             "domainPrefix": context.domain_name.split(".", 1)[0],
             "http": {
                 "method": request.method.upper(),
-                "path": unquote(request.raw_path),
+                "path": request.decoded_path,
                 "protocol": request.protocol,
                 "sourceIp": request.source_ip,
                 "userAgent": headers.get("user-agent", ""),

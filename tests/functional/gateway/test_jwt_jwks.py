@@ -130,6 +130,7 @@ def token(issuer: str, kid: str) -> str:
 def request(value: str) -> AuthRequest:
     return AuthRequest(
         request=HttpRequest("GET", "/items", "", [("authorization", f"Bearer {value}")]),
+        sent_path="/items",
         path="/items",
         api_id="a1b2c3d4e5",
         account_id="000000000000",

@@ -107,6 +107,11 @@ def test_query_values_are_decoded_and_path_is_decoded_in_context() -> None:
     assert event["rawPath"] == "/a%20b" and event["requestContext"]["http"]["path"] == "/a b"
 
 
+def test_a_path_the_gateway_decoded_is_not_decoded_again() -> None:
+    event = build_event(request(raw_path="/100%", path="/100%"), CONTEXT)
+    assert event["rawPath"] == "/100%" and event["requestContext"]["http"]["path"] == "/100%"
+
+
 def test_iam_caller_goes_into_the_authorizer() -> None:
     caller = IamCaller("AKIA1", "000000000000", "AKIA1", "arn:aws:iam::000000000000:root", "AKIA1")
     context = EventContext(URL_ID, DOMAIN, "r", 0, account_id="000000000000", caller=caller)

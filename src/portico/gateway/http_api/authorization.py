@@ -19,7 +19,8 @@ from portico.gateway.http_events import HttpRequest, HttpResult
 class AuthRequest:
     """A request on its way to a route with an authorizer."""
 
-    request: HttpRequest  # as received; `raw_path` is the path the client sent
+    request: HttpRequest  # as the integration gets it
+    sent_path: str  # the path as the client sent it (percent-encoded), which it signed
     path: str  # the path the route matched (stage and mapping prefix removed)
     api_id: str
     account_id: str

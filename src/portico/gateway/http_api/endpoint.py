@@ -32,7 +32,7 @@ from portico.gateway.http_api.integrations import IntegrationOutcome, Integratio
 from portico.gateway.http_api.mapping import MappableRequest, RequestMapping
 from portico.gateway.http_api.metrics import Metrics
 from portico.gateway.http_api.registry import HttpApiRegistry
-from portico.gateway.http_api.routes import Match
+from portico.gateway.http_api.routes import Match, delivered_path
 from portico.gateway.http_events import EventContext, HttpRequest, HttpResult
 from portico.runtime.ids import IdGenerator
 
@@ -54,8 +54,9 @@ class Addressed:
     """Which stage of which API a request is for, and the paths it is known by."""
 
     stage: CompiledStage
-    raw_path: str  # the 2.0 event's rawPath: a named stage included, a mapping key not
-    route_path: str  # what routes match against (stage and mapping key removed)
+    raw_path: str  # the 2.0 event's rawPath (decoded): a named stage included, a mapping key not
+    route_path: str  # what routes match against (stage and mapping key removed; see
+    # routes.delivered_path for the two decodings)
     domain_name: str
     full_path: str = ""  # the path as requested, when it differs (1.0's `path` keeps the key)
 
@@ -165,10 +166,8 @@ class HttpApiEndpoint:
         request = _http_request(scope, where.raw_path, body, self._ids.trace_root)
         granted: Granted | None = None
         if route.authorizer is not None:
-            # As sent: a signature covers the path on the wire.
-            sent = replace(request, raw_path=_raw_path(scope))
             decided = await route.authorizer.authorize(
-                _auth_request(sent, where, found, trace, request_id)
+                _auth_request(request, _raw_path(scope), where, found, trace, request_id)
             )
             if isinstance(decided, HttpResult):
                 trace.error = _message_of(decided)
@@ -223,6 +222,7 @@ class HttpApiEndpoint:
         return replace(
             request,
             raw_path=raw_path,
+            path=raw_path,
             raw_query=changed.raw_query(),
             headers=list(changed.headers),
         )
@@ -305,17 +305,25 @@ class HttpApiEndpoint:
             return None
         if not api.execute_api_endpoint:  # DisableExecuteApiEndpoint: custom domains only
             return responses.FORBIDDEN
-        selected = api.stage_for(path)
+        delivered = delivered_path(path)
+        if delivered is None:
+            return responses.BAD_REQUEST
+        routed, given = delivered
+        selected = api.stage_for(routed)
         if selected is None:
             return None
         stage, route_path = selected
-        return Addressed(stage, path, route_path, domain)
+        return Addressed(stage, given, route_path, domain)
 
-    def _by_domain(self, domain: str, raw_path: str) -> Addressed | None:
+    def _by_domain(self, domain: str, raw_path: str) -> Addressed | HttpResult | None:
         mappings = self._registry.domain(domain)
         if not mappings:
             return None
-        parts = raw_path.strip("/").split("/")
+        delivered = delivered_path(raw_path or "/")
+        if delivered is None:
+            return responses.BAD_REQUEST
+        routed, given = delivered
+        parts = routed.strip("/").split("/")
         for mapping in mappings:
             if tuple(parts[: len(mapping.key)]) != mapping.key:
                 continue
@@ -324,13 +332,16 @@ class HttpApiEndpoint:
             if stage is None:
                 return None
             rest = "/" + "/".join(parts[len(mapping.key) :])
-            # As AWS: rawPath leaves the API mapping's key out; 1.0's `path` keeps it.
-            return Addressed(stage, rest, rest, domain, raw_path or "/")
+            # As AWS: rawPath leaves the API mapping's key out; 1.0's `path` keeps it. A key
+            # is literal (no escapes): it is the same in both forms of the path.
+            key_length = sum(len(part) + 1 for part in mapping.key)
+            return Addressed(stage, given[key_length:] or "/", rest, domain, given)
         return None
 
 
 def _auth_request(
     request: HttpRequest,
+    sent_path: str,
     where: Addressed,
     found: Match[CompiledRoute],
     trace: _Trace,
@@ -343,6 +354,7 @@ def _auth_request(
     )
     return AuthRequest(
         request=request,
+        sent_path=sent_path,
         path=where.route_path,
         api_id=stage.api_id,
         account_id=stage.account_id,
@@ -438,4 +450,5 @@ def _http_request(
         body=body,
         source_ip=source_ip,
         protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+        path=raw_path,  # decoded, as an HTTP API gives it
     )

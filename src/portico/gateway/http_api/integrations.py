@@ -87,7 +87,7 @@ def event_v1(request: IntegrationRequest) -> dict[str, Any]:
     context = request.context
     incoming = request.request
     if request.v1_path is not None:
-        incoming = replace(incoming, raw_path=request.v1_path)
+        incoming = replace(incoming, raw_path=request.v1_path, path=request.v1_path)
     return build_v1_event(
         incoming,
         V1Context(
@@ -171,6 +171,10 @@ class LambdaProxy:
         return execute_api_source(region, context.account_id, resource)
 
 
+# Characters a path segment may hold as they are (RFC 3986), besides the unreserved ones.
+_PATH_SAFE = "/!$&'()*+,;=:@"
+
+
 class HttpProxy:
     """HTTP_PROXY: the request forwarded to `uri` (path variables filled in; for the
     `$default` route the request's path is appended), the backend's answer passed back."""
@@ -197,7 +201,8 @@ class HttpProxy:
             encoded = quote(value, safe="/" if greedy else "")
             url = url.replace("{" + name + "+}", encoded).replace("{" + name + "}", encoded)
         if request.resource_path == "$default" and _has_no_path(url):
-            url = url.rstrip("/") + request.request.raw_path
+            # The path as the gateway decoded it, encoded again for the backend's URL.
+            url = url.rstrip("/") + quote(request.request.decoded_path, safe=_PATH_SAFE)
         query = request.request.raw_query
         return f"{url}{'&' if '?' in url else '?'}{query}" if query else url
 

@@ -12,6 +12,7 @@ def _message(status: int, message: str) -> HttpResult:
     return HttpResult(status, {"content-type": _JSON}, (), body)
 
 
+BAD_REQUEST = _message(400, "Bad Request")
 NOT_FOUND = _message(404, "Not Found")
 UNAUTHORIZED = _message(401, "Unauthorized")
 FORBIDDEN = _message(403, "Forbidden")

@@ -9,10 +9,17 @@
 Routes with only literal segments sit in a dict keyed by (method, path); the others are tried
 in specificity order, bucketed by segment count so that a request looks at few of them.
 Paths are matched decoded, segment by segment; path parameters carry decoded values.
+
+A request's path reaches routing and the function as HTTP APIs deliver it (`delivered_path`):
+    sent        /a%20b   /a%2Fb   /a%252Fb        /a%3Fb   /a%25b
+    routed on   /a b     /a/b     /a%2Fb (one     /a       400: "%b" is no escape
+                                  segment)
+    rawPath     /a b     /a/b     /a/b            /a
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -23,6 +30,7 @@ T = TypeVar("T")
 DEFAULT_ROUTE = "$default"
 ANY = "ANY"
 
+_NOT_AN_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _LITERAL = 0
 _VARIABLE = 1
 _GREEDY = 2
@@ -106,6 +114,29 @@ def _segments(path: str) -> tuple[Segment, ...]:
     return tuple(segments)
 
 
+def delivered_path(sent: str) -> tuple[str, str] | None:
+    """(the path routes match, the path the function is given) for the path a client sent;
+    None when it is no valid path (AWS answers 400).
+
+    As AWS: the path is decoded, a '?' it decoded to ends it, and routing splits what is left
+    into segments; the function's path (`rawPath`, 1.0's `path`) is decoded once more."""
+    routed = _decoded(sent)
+    if routed is None:
+        return None
+    routed = routed.partition("?")[0]
+    given = _decoded(routed)
+    return None if given is None else (routed, given)
+
+
+def _decoded(path: str) -> str | None:
+    """`path` percent-decoded (UTF-8), or None when a '%' starts no escape."""
+    if "%" not in path:
+        return path
+    if _NOT_AN_ESCAPE.search(path):
+        return None
+    return unquote(path)
+
+
 def split_path(path: str) -> list[str]:
     """A request path's decoded segments: "/a/b%20c" -> ["a", "b c"], "/" -> []."""
     trimmed = path[1:] if path.startswith("/") else path
@@ -142,12 +173,17 @@ class RouteTable(Generic[T]):
                 self._by_length.setdefault(len(pattern.segments), []).append(pattern)
 
     def match(self, method: str, path: str) -> Match[T] | None:
-        """The best route for `method` and `path` (the raw request path, stage removed)."""
-        decoded = unquote(path) if "%" in path else path
-        found = self._exact.get((method, decoded)) or self._exact.get((ANY, decoded))
+        """The best route for `method` and `path` (the routed path, stage removed: see
+        `delivered_path`)."""
+        parts = split_path(path)
+        literal = path
+        if "%" in path:
+            literal = "/" + "/".join(parts)
+            if literal.count("/") != path.count("/"):  # a segment holds a '/': no literal route
+                literal = ""
+        found = self._exact.get((method, literal)) or self._exact.get((ANY, literal))
         if found is not None:
             return found
-        parts = split_path(path)
         for candidates in (self._by_length.get(len(parts), ()), self._greedy):
             for pattern in candidates:
                 if pattern.method != method and pattern.method != ANY:

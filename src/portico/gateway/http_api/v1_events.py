@@ -37,7 +37,7 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from portico.gateway import payloads
 from portico.gateway.http_api import responses
@@ -82,7 +82,7 @@ def resource_path(route_key: str, path: str) -> str:
 def build_v1_event(request: HttpRequest, context: V1Context) -> Event:
     headers, multi_headers = _headers(request)
     query, multi_query = _query(request.raw_query)
-    path = unquote(request.raw_path)
+    path = request.decoded_path
     body, encoded = encode_body(request.body, headers.get("content-type"))
     return {
         "version": "1.0",

@@ -40,6 +40,7 @@ def signed(
 def auth_request(http: HttpRequest) -> AuthRequest:
     return AuthRequest(
         request=http,
+        sent_path=http.raw_path,
         path="/pets/7",
         api_id="a1b2c3d4e5",
         account_id=ACCOUNT,

@@ -108,6 +108,7 @@ def request(
         headers.append(("Authorization", authorization))
     return AuthRequest(
         request=HttpRequest("GET", "/pets", query, headers),
+        sent_path="/pets",
         path="/pets",
         api_id="a1b2c3d4e5",
         account_id="000000000000",

@@ -96,6 +96,7 @@ def request(
             body=b"ignored",
             source_ip="192.0.2.7",
         ),
+        sent_path=path,
         path=arn_path,
         api_id="a1b2c3d4e5",
         account_id=ACCOUNT,

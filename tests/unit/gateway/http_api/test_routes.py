@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from portico.gateway.http_api.routes import RouteTable, split_path
+from portico.gateway.http_api.routes import RouteTable, delivered_path, split_path
 
 ROUTES = [
     "GET /pets/dog/1",
@@ -100,3 +100,38 @@ def test_split_path() -> None:
     assert split_path("/") == []
     assert split_path("/a/b") == ["a", "b"]
     assert split_path("/a%2Fb/c") == ["a/b", "c"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "routed", "given"),
+    [
+        ("/plain", "/plain", "/plain"),
+        ("/space%20value", "/space value", "/space value"),
+        ("/unicode-%CE%BB-%E4%B8%96%E7%95%8C", "/unicode-λ-世界", "/unicode-λ-世界"),
+        ("/slash%2Fvalue", "/slash/value", "/slash/value"),
+        ("/hash%23value", "/hash#value", "/hash#value"),
+        ("/question%3Fvalue", "/question", "/question"),  # a decoded '?' ends the path
+        # Escapes of escapes: routed as one segment, decoded again for the function.
+        ("/literal%252Fvalue", "/literal%2Fvalue", "/literal/value"),
+        ("/literal%253Fvalue", "/literal%3Fvalue", "/literal?value"),
+        ("/literal%2525value", "/literal%25value", "/literal%value"),
+    ],
+)
+def test_paths_are_delivered_decoded_as_http_apis_deliver_them(
+    sent: str, routed: str, given: str
+) -> None:
+    assert delivered_path(sent) == (routed, given)
+
+
+@pytest.mark.parametrize("sent", ["/percent%25done", "/bad%zz", "/trailing%", "/half%4"])
+def test_a_percent_that_decodes_to_no_escape_is_no_valid_path(sent: str) -> None:
+    assert delivered_path(sent) is None
+
+
+def test_an_escaped_slash_is_routed_as_a_slash_and_an_escaped_escape_as_one_segment() -> None:
+    table = RouteTable([(key, key) for key in ["GET /items/{id}", "GET /items/a/b"]])
+    split = table.match("GET", delivered_path("/items/a%2Fb")[0])  # type: ignore[index]
+    assert split is not None and split.route_key == "GET /items/a/b"
+    whole = table.match("GET", delivered_path("/items/a%252Fb")[0])  # type: ignore[index]
+    assert whole is not None
+    assert (whole.route_key, whole.path_parameters) == ("GET /items/{id}", {"id": "a/b"})

@@ -64,7 +64,7 @@ class IamAuthorizer:
     async def authorize(self, request: AuthRequest) -> Granted | HttpResult:
         try:
             signer = sigv4.verify(
-                signed_request(request.request),
+                signed_request(request.request, request.sent_path),
                 self._credentials,
                 self._now(),
                 region=request.region,
@@ -91,7 +91,7 @@ class IamAuthorizer:
         )
 
 
-def signed_request(request: HttpRequest) -> sigv4.SignedRequest:
+def signed_request(request: HttpRequest, sent_path: str) -> sigv4.SignedRequest:
     """The request as the client signed it: the path and query it sent, every header."""
     headers: dict[str, str] = {}
     for name, value in request.headers:
@@ -99,7 +99,7 @@ def signed_request(request: HttpRequest) -> sigv4.SignedRequest:
         headers[key] = f"{headers[key]},{value}" if key in headers else value
     return sigv4.SignedRequest(
         method=request.method,
-        path=request.raw_path,
+        path=sent_path,
         query=request.raw_query,
         headers=headers,
         body=request.body,

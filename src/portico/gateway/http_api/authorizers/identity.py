@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import unquote
 
 from portico.gateway.http_api.authorization import AuthRequest
 from portico.gateway.http_events import clf_time, query_parameters
@@ -102,7 +101,7 @@ _CONTEXT_VARIABLES: dict[str, Callable[[AuthRequest], str]] = {
     "httpMethod": lambda request: request.request.method.upper(),
     "identity.sourceIp": lambda request: request.request.source_ip,
     "identity.userAgent": _user_agent,
-    "path": lambda request: unquote(request.request.raw_path),
+    "path": lambda request: request.request.decoded_path,
     "protocol": lambda request: request.request.protocol,
     "requestId": lambda request: request.request_id,
     "requestTime": lambda request: clf_time(request.time_epoch_ms),

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 from portico.gateway.http_api.authorization import AuthRequest
 from portico.gateway.http_events import EventContext, build_event, clf_time
@@ -68,7 +68,7 @@ def event_v1(request: AuthRequest, identity: Sequence[str]) -> Event:
     event.update(
         {
             "resource": resource,
-            "path": unquote(http.raw_path),
+            "path": http.decoded_path,
             "httpMethod": http.method.upper(),
             "headers": headers,
             "multiValueHeaders": multi_headers,
@@ -99,7 +99,7 @@ def request_context_v1(request: AuthRequest, resource: str, headers: dict[str, s
         "extendedRequestId": request.request_id,
         "httpMethod": http.method.upper(),
         "identity": anonymous_identity(http.source_ip, user_agent),
-        "path": unquote(http.raw_path),
+        "path": http.decoded_path,
         "protocol": http.protocol,
         "requestId": request.request_id,
         "requestTime": clf_time(request.time_epoch_ms),
