@@ -11,9 +11,9 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import uvicorn
 
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _RETRY_ACCEPT_AFTER = 1.0  # seconds
 BACKLOG = 2048  # connections the kernel holds until they are accepted (uvicorn's default)
+_CHOOSE_PORT_ATTEMPTS = 8
 
 
 class _Listener:
@@ -99,18 +100,36 @@ class _Listener:
 
 def _bind(host: str, port: int, backlog: int) -> list[socket.socket]:
     """A listening socket on each address `host` names (both of `localhost`'s, say), as
-    asyncio's own servers bind."""
+    asyncio's own servers bind; all on one port, even when port 0 lets the first choose it."""
     found = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    addresses = list(dict.fromkeys(found))
+    for attempt in range(_CHOOSE_PORT_ATTEMPTS):
+        try:
+            return _bind_all(addresses, port, backlog)
+        except OSError as exc:
+            # The port the first address chose may be taken at another: choose again.
+            retry = port == 0 and exc.errno == errno.EADDRINUSE
+            if not retry or attempt == _CHOOSE_PORT_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _bind_all(
+    addresses: Sequence[tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]],
+    port: int,
+    backlog: int,
+) -> list[socket.socket]:
     listening: list[socket.socket] = []
     try:
-        for family, kind, protocol, _name, address in dict.fromkeys(found):
+        for family, kind, protocol, _name, address in addresses:
             sock = socket.socket(family, kind, protocol)
             listening.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:  # the IPv4 addresses get sockets of their own
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.bind(address)
+            sock.bind((address[0], port, *address[2:]))
             sock.listen(backlog)
+            port = port or sock.getsockname()[1]
     except OSError:
         for sock in listening:
             sock.close()

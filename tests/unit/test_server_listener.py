@@ -11,6 +11,7 @@ import contextlib
 import socket
 import struct
 
+import pytest
 import uvloop
 
 from portico.server import _bind, _Listener
@@ -122,6 +123,25 @@ def test_a_host_name_is_listened_on_at_each_of_its_addresses() -> None:
         for sock in listening:
             with socket.create_connection(sock.getsockname()[:2], timeout=5):
                 pass  # the kernel completes it on the backlog: the socket listens
+    finally:
+        for sock in listening:
+            sock.close()
+
+
+def test_port_0_gives_every_address_of_the_host_the_same_port() -> None:
+    """Both families of "" (every interface): a client that tries ::1 before 127.0.0.1, as
+    one resolving `localhost` may, must find Portico at the port it was told."""
+    listening = _bind("", 0, 16)
+    try:
+        families = {sock.family for sock in listening}
+        if socket.AF_INET6 not in families:
+            pytest.skip("this machine has no IPv6: there is one address to listen on")
+        ports = {sock.getsockname()[1] for sock in listening}
+        assert len(listening) == 2 and len(ports) == 1
+        [port] = ports
+        for loopback in ("127.0.0.1", "::1"):
+            with socket.create_connection((loopback, port), timeout=5):
+                pass
     finally:
         for sock in listening:
             sock.close()
