@@ -99,6 +99,42 @@ def process_cpu_ns(pid: int) -> int:
     return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_ns(root: int, role_of: Callable[[str], str]) -> dict[str, int]:
+    """User + system time of `root` ("server") and of every process below it, summed by the
+    role `role_of` gives a descendant's command line. Processes already gone are not counted."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        ticks[int(entry)] = int(fields[11]) + int(fields[12])
+    by_role: dict[str, int] = {}
+    tick_ns = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+    for pid, used in ticks.items():
+        ancestor = pid
+        while ancestor not in (root, 0, 1) and ancestor in parents:
+            ancestor = parents[ancestor]
+        if ancestor != root:
+            continue
+        role = "server" if pid == root else role_of(_command_line(pid))
+        by_role[role] = by_role.get(role, 0) + used * tick_ns
+    return by_role
+
+
+def _command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 @dataclass(frozen=True)
 class Target:
     """What a figure should reach: below `limit`, or at least `limit` with `at_least`; with

@@ -47,7 +47,7 @@ import uvicorn
 from botocore.config import Config
 
 import wire
-from figures import Figure, Target
+from figures import NS_PER, Figure, Target, tree_cpu_ns
 
 HANDLER_SOURCE = 'def handler(event, context):\n    return {"statusCode": 200, "body": "hello"}\n'
 EXPECTED_BODY = b"hello"
@@ -89,6 +89,7 @@ CHECKED_REQUESTS = 20
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 30.0
 HIGH_CONCURRENCY = 16
+ROLES = ("server", "functions", "log_writer")
 TARGETS = {
     # Portico serves at least twice serverless-offline's requests/s at concurrency 16 ...
     "gateway_portico_throughput_c16": Target(2.0, at_least=True, of_ratio=True),
@@ -121,13 +122,16 @@ class Unavailable(Exception):
 
 @dataclass
 class Contender:
-    """A server under load: `key` names its figures, `url` is what wrk loads."""
+    """A server under load: `key` names its figures, `url` is what wrk loads, `pid` is the
+    process whose tree (functions, log writer) is charged the CPU each request costs."""
 
     key: str
     label: str
     url: str
+    pid: int | None = None
     throughput: list[WrkRun] = field(default_factory=list)
     latency: list[WrkRun] = field(default_factory=list)
+    cpu: list[dict[str, float]] = field(default_factory=list)  # µs per request, by role
     failed_responses: int = 0
 
 
@@ -152,7 +156,7 @@ def serve_hello() -> None:
 def start_uvicorn(root: Path, stack: contextlib.ExitStack) -> Contender:
     server = wire.ServerProcess.start([sys.executable, __file__, UVICORN_HELLO], root / "uv.log")
     stack.callback(server.stop)
-    return Contender("uvicorn", "uvicorn hello world", server.url + "/")
+    return Contender("uvicorn", "uvicorn hello world", server.url + "/", server.pid)
 
 
 class _DiscardedLogs:
@@ -238,7 +242,7 @@ def start_runtime_floor(root: Path, stack: contextlib.ExitStack) -> Contender:
     argv = [sys.executable, __file__, RUNTIME_FLOOR, str(root / "floor")]
     server = wire.ServerProcess.start(argv, root / "floor.log")
     stack.callback(server.stop)
-    return Contender("runtime_floor", "Portico's runtime, no gateway", server.url + "/")
+    return Contender("runtime_floor", "Portico's runtime, no gateway", server.url + "/", server.pid)
 
 
 def start_portico(root: Path, stack: contextlib.ExitStack) -> Contender:
@@ -249,7 +253,7 @@ def start_portico(root: Path, stack: contextlib.ExitStack) -> Contender:
         endpoint = create_http_api(server.url)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         raise NotServing(f"Portico: setting up the HTTP API failed: {error}") from error
-    return Contender("portico", "Portico HTTP API", endpoint + "/")
+    return Contender("portico", "Portico HTTP API", endpoint + "/", server.pid)
 
 
 def _client(service: str, url: str) -> Any:
@@ -367,7 +371,8 @@ def start_serverless_offline(root: Path, stack: contextlib.ExitStack) -> Contend
     if not _accepts_connections(process, http_port):
         log_text = (root / "serverless-offline.log").read_text()
         raise NotServing(f"serverless offline did not start:\n{log_text}")
-    return Contender("serverless_offline", "serverless-offline", f"http://127.0.0.1:{http_port}/")
+    url = f"http://127.0.0.1:{http_port}/"
+    return Contender("serverless_offline", "serverless-offline", url, process.pid)
 
 
 def _accepts_connections(process: subprocess.Popen[bytes], port: int) -> bool:
@@ -533,15 +538,38 @@ def measure(wrk: Wrk, contenders: Sequence[Contender], sizes: GatewaySizes) -> N
     for index in range(sizes.rounds):
         order = rotated(contenders, index)
         for contender in order:
-            contender.throughput.append(
-                wrk.run(contender.url, HIGH_CONCURRENCY, sizes.throughput_s)
-            )
+            before = _tree_cpu(contender)
+            run = wrk.run(contender.url, HIGH_CONCURRENCY, sizes.throughput_s)
+            contender.throughput.append(run)
+            if before is not None and run.requests:
+                after = _tree_cpu(contender) or {}
+                contender.cpu.append(
+                    {
+                        role: (used - before.get(role, 0)) / run.requests / NS_PER["µs"]
+                        for role, used in after.items()
+                    }
+                )
         for contender in order:
             contender.latency.append(wrk.run(contender.url, 1, sizes.latency_s))
     for contender in contenders:
         contender.failed_responses += sum(
             r.failed for r in contender.throughput + contender.latency
         )
+
+
+def _role(command_line: str) -> str:
+    """What a process below a server does: Portico's log writer, or functions (execution
+    environments, their zygote, serverless-offline's Python runners)."""
+    return "log_writer" if "portico.services.logs.writer" in command_line else "functions"
+
+
+def _tree_cpu(contender: Contender) -> dict[str, int] | None:
+    if contender.pid is None:
+        return None
+    try:
+        return tree_cpu_ns(contender.pid, _role)
+    except OSError:
+        return None
 
 
 def _median(values: Sequence[float]) -> float:
@@ -562,6 +590,15 @@ def contender_figures(contender: Contender) -> dict[str, Figure]:
             f"{prefix}_latency_c1_p99", _median([r.p99_us for r in contender.latency]), "µs"
         ),
         "failed": Figure(f"{prefix}_failed_responses", contender.failed_responses, "responses"),
+        **{
+            f"cpu_{role}": Figure(
+                f"{prefix}_cpu_per_request_c16_{role}",
+                _median([run.get(role, 0.0) for run in contender.cpu]),
+                "µs",
+            )
+            for role in ROLES
+            if any(role in run for run in contender.cpu)
+        },
     }
 
 
@@ -585,6 +622,12 @@ def figures(contenders: Sequence[Contender]) -> list[Figure]:
         result += _against(floor, offline)
         if portico:
             result += _against(portico, floor, "_vs_floor")
+    # Where each server's CPU goes per request at -c16 (wrk's own is not counted); Portico's
+    # against the floor's, role by role: what its gateway adds.
+    for key, server in by_key.items():
+        for kind in (k for k in server if k.startswith("cpu_")):
+            floor_figure = floor.get(kind) if floor and key == "portico" else None
+            result.append(server[kind].against(floor_figure) if floor_figure else server[kind])
     failed = [server["failed"] for server in by_key.values()]
     result += failed
     result.append(Figure("gateway_failed_responses", sum(f.value for f in failed), "responses"))
