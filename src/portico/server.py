@@ -103,15 +103,16 @@ def _bind(host: str, port: int, backlog: int) -> list[socket.socket]:
     asyncio's own servers bind; all on one port, even when port 0 lets the first choose it."""
     found = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     addresses = list(dict.fromkeys(found))
-    for attempt in range(_CHOOSE_PORT_ATTEMPTS):
+    attempts = 0
+    while True:
         try:
             return _bind_all(addresses, port, backlog)
         except OSError as exc:
             # The port the first address chose may be taken at another: choose again.
+            attempts += 1
             retry = port == 0 and exc.errno == errno.EADDRINUSE
-            if not retry or attempt == _CHOOSE_PORT_ATTEMPTS - 1:
+            if not retry or attempts == _CHOOSE_PORT_ATTEMPTS:
                 raise
-    raise AssertionError("unreachable")
 
 
 def _bind_all(
