@@ -130,7 +130,9 @@ def _wait_until_ready(process: subprocess.Popen[str]) -> str | None:
     return None
 
 
-def start_portico(data_dir: Path, log_path: Path) -> ServerProcess:
+def start_portico(data_dir: Path, log_path: Path, source: Path | None = None) -> ServerProcess:
+    """`portico up` on a free port; with `source`, Portico's code from that `src` folder
+    (another revision's) rather than the installed one."""
     argv = [sys.executable, "-m", "portico.cli.main", "up", "--port", "0"]
     argv += ["--data-dir", str(data_dir), "--example", ""]
     environment = {
@@ -138,6 +140,8 @@ def start_portico(data_dir: Path, log_path: Path) -> ServerProcess:
         "PORTICO_ACCESS_KEY_ID": ACCESS_KEY_ID,
         "PORTICO_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
     }
+    if source is not None:
+        environment["PYTHONPATH"] = str(source)
     return ServerProcess.start(argv, log_path, environment)
 
 
