@@ -34,9 +34,9 @@ INTERNAL_SERVER_ERROR = b'{"Message":"Internal Server Error"}'
 @dataclass(slots=True)
 class HttpRequest:
     """A request as read off the wire. `raw_query` as sent (percent-encoded, no '?');
-    `raw_path` as the event's `rawPath` gives it: as sent, unless `path` is set (an HTTP API
-    decodes the path, and gives it decoded in both); `headers` in arrival order, names in any
-    case, repeats kept."""
+    `raw_path` as the event's `rawPath` gives it: as sent, or decoded when `path_decoded` (an
+    HTTP API decodes the path itself); `headers` in arrival order, names in any case, repeats
+    kept."""
 
     method: str
     raw_path: str
@@ -45,12 +45,12 @@ class HttpRequest:
     body: bytes = b""
     source_ip: str = ""
     protocol: str = "HTTP/1.1"
-    path: str | None = None  # the decoded path, when the gateway decoded it itself
+    path_decoded: bool = False  # `raw_path` is decoded already
 
     @property
     def decoded_path(self) -> str:
         """The path decoded: `requestContext.http.path`, 1.0's `path`."""
-        return self.path if self.path is not None else unquote(self.raw_path)
+        return self.raw_path if self.path_decoded else unquote(self.raw_path)
 
 
 @dataclass(frozen=True)

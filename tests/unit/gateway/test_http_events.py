@@ -109,7 +109,7 @@ def test_query_values_are_decoded_and_path_is_decoded_in_context() -> None:
 
 def test_a_path_the_gateway_decoded_is_not_decoded_again() -> None:
     # Sent as /a%2541: decoded twice already, it holds a literal "%41".
-    event = build_event(request(raw_path="/a%41", path="/a%41"), CONTEXT)
+    event = build_event(request(raw_path="/a%41", path_decoded=True), CONTEXT)
     assert event["rawPath"] == "/a%41" and event["requestContext"]["http"]["path"] == "/a%41"
 
 

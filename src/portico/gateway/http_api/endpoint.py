@@ -222,7 +222,6 @@ class HttpApiEndpoint:
         return replace(
             request,
             raw_path=raw_path,
-            path=raw_path,
             raw_query=changed.raw_query(),
             headers=list(changed.headers),
         )
@@ -450,5 +449,5 @@ def _http_request(
         body=body,
         source_ip=source_ip,
         protocol=f"HTTP/{scope.get('http_version', '1.1')}",
-        path=raw_path,  # decoded, as an HTTP API gives it
+        path_decoded=True,  # as an HTTP API gives it
     )

@@ -87,7 +87,7 @@ def event_v1(request: IntegrationRequest) -> dict[str, Any]:
     context = request.context
     incoming = request.request
     if request.v1_path is not None:
-        incoming = replace(incoming, raw_path=request.v1_path, path=request.v1_path)
+        incoming = replace(incoming, raw_path=request.v1_path)
     return build_v1_event(
         incoming,
         V1Context(

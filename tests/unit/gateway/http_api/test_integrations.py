@@ -9,7 +9,7 @@ CONTEXT = EventContext(api_id="a1b2c3d4e5", domain_name="d", request_id="r", tim
 
 
 def _url(uri: str, path: str, resource_path: str = "$default", query: str = "") -> str:
-    request = HttpRequest("GET", path, query, [], path=path)
+    request = HttpRequest("GET", path, query, [], path_decoded=True)
     proxy = HttpProxy(uri, "ANY", httpx.AsyncClient())
     return proxy.url_for(IntegrationRequest(request, CONTEXT, resource_path, None, None))
 
