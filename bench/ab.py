@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gateway
-import wire
 from figures import NS_PER, tree_cpu_ns
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -66,11 +65,11 @@ def export_source(revision: str, into: Path) -> Path:
 
 
 def start(label: str, root: Path, stack: contextlib.ExitStack, source: Path | None) -> Side:
-    server = wire.start_portico(root / f"{label}-data", root / f"{label}.log", source)
-    stack.callback(server.stop)
-    contender = gateway.Contender(label, label, gateway.create_http_api(server.url) + "/")
+    key = "base" if source is not None else "head"
+    contender = gateway.start_portico(root, stack, source, key)
     gateway.check_serving(contender)
-    return Side(label, contender.url, server.pid)
+    assert contender.pid is not None
+    return Side(label, contender.url, contender.pid)
 
 
 def measure_round(run: gateway.Wrk, side: Side, seconds: int) -> None:

@@ -245,15 +245,18 @@ def start_runtime_floor(root: Path, stack: contextlib.ExitStack) -> Contender:
     return Contender("runtime_floor", "Portico's runtime, no gateway", server.url + "/", server.pid)
 
 
-def start_portico(root: Path, stack: contextlib.ExitStack) -> Contender:
-    """`portico up`, the function and a quick-created HTTP API on it, all through boto3."""
-    server = wire.start_portico(root / "portico-data", root / "portico.log")
+def start_portico(
+    root: Path, stack: contextlib.ExitStack, source: Path | None = None, key: str = "portico"
+) -> Contender:
+    """`portico up`, the function and a quick-created HTTP API on it, all through boto3; with
+    `source`, Portico's code from that `src` folder."""
+    server = wire.start_portico(root / f"{key}-data", root / f"{key}.log", source)
     stack.callback(server.stop)
     try:
         endpoint = create_http_api(server.url)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         raise NotServing(f"Portico: setting up the HTTP API failed: {error}") from error
-    return Contender("portico", "Portico HTTP API", endpoint + "/", server.pid)
+    return Contender(key, "Portico HTTP API", endpoint + "/", server.pid)
 
 
 def _client(service: str, url: str) -> Any:
@@ -564,12 +567,7 @@ def _role(command_line: str) -> str:
 
 
 def _tree_cpu(contender: Contender) -> dict[str, int] | None:
-    if contender.pid is None:
-        return None
-    try:
-        return tree_cpu_ns(contender.pid, _role)
-    except OSError:
-        return None
+    return None if contender.pid is None else tree_cpu_ns(contender.pid, _role)
 
 
 def _median(values: Sequence[float]) -> float:
