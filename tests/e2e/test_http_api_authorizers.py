@@ -25,8 +25,13 @@ from tests.e2e.http_apis import REGION, allow_api, function, shared_server
 __all__ = ["shared_server"]
 
 AUTHORIZER_SOURCE = """
+import time
+
 def handler(event, context):
     token = event["headers"].get("authorization", "")
+    if token.startswith("sleep "):
+        time.sleep(float(token.split()[1]))
+        return {"isAuthorized": True}
     if event.get("version") == "2.0" and token.startswith("simple "):
         return {"isAuthorized": token == "simple yes", "context": {"user": "ann", "n": 7}}
     effect = "Allow" if token == "policy yes" else "Deny"
@@ -215,6 +220,35 @@ def test_a_lambda_authorizer_its_function_does_not_permit_is_a_500(
     )
     refused = httpx.get(url, headers={"authorization": "simple yes"})
     assert (refused.status_code, refused.json()) == (500, {"message": "Internal Server Error"})
+
+
+@pytest.mark.slow
+def test_a_lambda_authorizer_that_answers_after_10_s_is_a_500(shared_server: Server) -> None:
+    """The HTTP API quota on a Lambda authorizer's response: 10 s, even when the function's
+    own timeout is longer."""
+    authorizer_arn = function(
+        shared_server, "sleepy-authorizer", source=AUTHORIZER_SOURCE, Timeout=30
+    )
+    url, _ = _api_with_route(
+        shared_server,
+        "sleepy",
+        {"AuthorizationType": "CUSTOM"},
+        AuthorizerType="REQUEST",
+        AuthorizerUri=(
+            f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+            f"{authorizer_arn}/invocations"
+        ),
+        AuthorizerPayloadFormatVersion="2.0",
+        EnableSimpleResponses=True,
+        IdentitySource=["$request.header.Authorization"],
+        AuthorizerResultTtlInSeconds=0,
+    )
+    assert httpx.get(url, headers={"authorization": "sleep 0.5"}).status_code == 200
+    started = time.monotonic()
+    late = httpx.get(url, headers={"authorization": "sleep 12"}, timeout=30)
+    waited = time.monotonic() - started
+    assert (late.status_code, late.json()) == (500, {"message": "Internal Server Error"})
+    assert 10 <= waited < 11.5
 
 
 def test_lambda_authorizer_with_an_iam_policy(shared_server: Server) -> None:

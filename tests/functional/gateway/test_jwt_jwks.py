@@ -7,6 +7,7 @@ import asyncio
 import json
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -40,6 +41,8 @@ class IdentityProvider:
         self.lock = threading.Lock()
         self.arrived = threading.Event()
         self.gate: threading.Event | None = None
+        self.delay = 0.0  # before the key set's answer
+        self.dribble = 0.0  # between the key set's bytes, once its head is sent
 
     def answer(self, path: str) -> tuple[int, dict[str, Any] | None]:
         with self.lock:
@@ -72,11 +75,20 @@ def provider() -> Iterator[IdentityProvider]:
         def do_GET(self) -> None:
             status, document = served.answer(self.path)
             body = json.dumps(document).encode() if document is not None else b""
+            keys = self.path == "/keys/jwks.json"
+            if keys:
+                time.sleep(served.delay)
             self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if keys and served.dribble:
+                for start in range(0, len(body), 64):
+                    self.wfile.write(body[start : start + 64])
+                    self.wfile.flush()
+                    time.sleep(served.dribble)
+            else:
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -229,3 +241,41 @@ async def test_an_unreachable_or_slow_issuer_is_refused_not_a_crash(
         slow = authorizer(provider.issuer, cache, clock)
         late = await slow.authorize(request(token(provider.issuer, "k1")))
         assert "unable to retrieve" in refused_because(late)
+
+
+@pytest.mark.asyncio
+async def test_each_document_must_arrive_within_1500_ms_as_on_aws(
+    provider: IdentityProvider, clock: ManualClock
+) -> None:
+    async with httpx.AsyncClient() as client:
+        cache = JwksCache(client, clock=clock.now)  # API Gateway's timeout: 1,500 ms
+        provider.delay = 1.0
+        in_time = await authorizer(provider.issuer, cache, clock).authorize(
+            request(token(provider.issuer, "k1"))
+        )
+        assert isinstance(in_time, Granted)
+        provider.delay = 1.8
+        late = JwksCache(client, clock=clock.now)
+        refused = await authorizer(provider.issuer, late, clock).authorize(
+            request(token(provider.issuer, "k1"))
+        )
+        assert "unable to retrieve" in refused_because(refused)
+
+
+@pytest.mark.asyncio
+async def test_a_key_set_that_trickles_in_is_cut_off_at_the_timeout(
+    provider: IdentityProvider, clock: ManualClock
+) -> None:
+    """Each chunk comes well within the timeout; the whole does not."""
+    provider.dribble = 0.05  # a key set of about 450 bytes in 64-byte chunks: about 0.4 s
+    async with httpx.AsyncClient() as client:
+        cache = JwksCache(client, clock=clock.now, timeout=0.25)
+        refused = await authorizer(provider.issuer, cache, clock).authorize(
+            request(token(provider.issuer, "k1"))
+        )
+        assert "unable to retrieve" in refused_because(refused)
+        patient = JwksCache(client, clock=clock.now, timeout=2)
+        granted = await authorizer(provider.issuer, patient, clock).authorize(
+            request(token(provider.issuer, "k1"))
+        )
+        assert isinstance(granted, Granted)

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import RSAAlgorithm
 
 from portico.gateway.http_api.authorizers.jwks import (
-    MAX_DOCUMENT_BYTES,
+    MAX_KEY_SET_BYTES,
     JwksCache,
     JwksUnavailable,
     signing_key,
@@ -189,14 +189,20 @@ async def test_stale_keys_serve_while_the_issuer_is_down(
 
 
 @pytest.mark.asyncio
-async def test_oversized_key_sets_are_failures(provider: Provider, clock: ManualClock) -> None:
+async def test_key_sets_past_the_quota_of_150000_bytes_are_failures(
+    provider: Provider, clock: ManualClock
+) -> None:
+    unpadded = len(json.dumps({"keys": provider.keys}).encode())
+
     async def body(cache: JwksCache) -> None:
-        provider.padding = MAX_DOCUMENT_BYTES
+        provider.padding = MAX_KEY_SET_BYTES - unpadded + 1
         with pytest.raises(JwksUnavailable):
             await cache.key(ISSUER, "k1")
-        provider.padding = MAX_DOCUMENT_BYTES // 2
+        provider.padding = MAX_KEY_SET_BYTES - unpadded  # exactly at the quota
         clock.advance(60)
         assert await cache.key(ISSUER, "k1") is not None
+
+    assert MAX_KEY_SET_BYTES == 150_000
 
     await with_cache(provider, clock, body)
 

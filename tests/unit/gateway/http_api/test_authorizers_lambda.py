@@ -45,6 +45,7 @@ class Function:
         self.calls: list[tuple[str, str, str, str]] = []
         self.events: list[dict[str, Any]] = []
         self.sources: list[ServiceSource | None] = []
+        self.within: list[float | None] = []
 
     async def __call__(
         self,
@@ -59,6 +60,7 @@ class Function:
     ) -> InvocationResult:
         self.calls.append((account, region, name, qualifier))
         self.sources.append(source)
+        self.within.append(within)
         self.events.append(json.loads(payload))
         if self.raises is not None:
             raise self.raises
@@ -360,6 +362,18 @@ async def test_function_failures_are_500() -> None:
     checker = authorizer(nowhere, simple_responses=True, target=None)
     assert status(await checker.authorize(request())) == INTERNAL
     assert nowhere.calls == []
+
+
+@pytest.mark.asyncio
+async def test_an_answer_later_than_10_s_is_500_and_not_cached() -> None:
+    slow = Function({"isAuthorized": True})
+    slow.raises = TimeoutError()  # what the invoke raises once `within` seconds pass
+    checker = authorizer(slow, simple_responses=True, ttl_seconds=300)
+    assert status(await checker.authorize(request())) == INTERNAL
+    assert slow.within == [10.0]  # the HTTP API quota on a Lambda authorizer's response
+    slow.raises = None
+    assert isinstance(await checker.authorize(request()), Granted)
+    assert len(slow.calls) == 2
 
 
 # -- caching ------------------------------------------------------------------------------

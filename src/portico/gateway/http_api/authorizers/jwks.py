@@ -6,6 +6,10 @@
       nothing cached, or the set is stale                        -> fetch
     fetch: GET {issuer}/.well-known/openid-configuration -> jwks_uri -> GET jwks_uri -> keys
 
+Each document is bounded as API Gateway bounds it (its HTTP API quotas): the discovery
+document and the key set must each arrive whole within 1,500 ms, and the key set may not be
+larger than 150,000 bytes (a discovery document, for which AWS states no size, 1 MB).
+
 One `JwksCache` serves every JWT authorizer of a gateway. Concurrent requests that need the
 same issuer's keys share one fetch. A failed fetch is retried at most every
 `refetch_interval`; meanwhile the last good key set (if any) keeps serving, and without one
@@ -33,8 +37,9 @@ logger = logging.getLogger(__name__)
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 DEFAULT_TTL_SECONDS = 2 * 3600.0  # how long API Gateway may cache an issuer's keys
 DEFAULT_REFETCH_INTERVAL_SECONDS = 60.0
-DEFAULT_TIMEOUT_SECONDS = 5.0
-MAX_DOCUMENT_BYTES = 1024 * 1024
+DEFAULT_TIMEOUT_SECONDS = 1.5  # for each of the two documents, start to end
+MAX_KEY_SET_BYTES = 150_000
+MAX_DISCOVERY_BYTES = 1024 * 1024
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
@@ -113,9 +118,7 @@ class JwksCache:
         state = self._issuers.setdefault(issuer, _IssuerKeys())
         state.attempted_at = self._clock()
         try:
-            # `timeout` bounds each network wait; this bounds the whole (two-request) fetch
-            async with asyncio.timeout(2 * self._timeout):
-                keys = await self._fetch(issuer)
+            keys = await self._fetch(issuer)
         except (
             httpx.HTTPError,
             httpx.InvalidURL,
@@ -129,26 +132,28 @@ class JwksCache:
         state.keys, state.fetched_at, state.failure = keys, self._clock(), ""
 
     async def _fetch(self, issuer: str) -> dict[str, SigningKey]:
-        discovery = await self._get_json(issuer.rstrip("/") + DISCOVERY_PATH)
+        discovery = await self._get_json(issuer.rstrip("/") + DISCOVERY_PATH, MAX_DISCOVERY_BYTES)
         jwks_uri = discovery.get("jwks_uri")
         if not isinstance(jwks_uri, str) or not jwks_uri:
             raise ValueError("the OpenID configuration names no jwks_uri")
-        entries = (await self._get_json(jwks_uri)).get("keys")
+        entries = (await self._get_json(jwks_uri, MAX_KEY_SET_BYTES)).get("keys")
         if not isinstance(entries, list):
             raise ValueError("the key set has no `keys` list")
         keys = (signing_key(entry) for entry in entries)
         return {key.kid: key for key in keys if key is not None}
 
-    async def _get_json(self, url: str) -> dict[str, Any]:
+    async def _get_json(self, url: str, limit: int) -> dict[str, Any]:
+        """The JSON object at `url`, whole within the timeout and at most `limit` bytes."""
         chunks: list[bytes] = []
         size = 0
         request = self._client.stream("GET", url, timeout=self._timeout, follow_redirects=True)
-        async with request as response:
+        # httpx's timeout bounds each network wait; this bounds the whole document
+        async with asyncio.timeout(self._timeout), request as response:
             response.raise_for_status()
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
-                if size > MAX_DOCUMENT_BYTES:
-                    raise ValueError(f"{url} answered more than {MAX_DOCUMENT_BYTES} bytes")
+                if size > limit:
+                    raise ValueError(f"{url} answered more than {limit} bytes")
                 chunks.append(chunk)
         document = json.loads(b"".join(chunks))
         if not isinstance(document, dict):

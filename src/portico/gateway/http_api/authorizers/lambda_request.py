@@ -3,7 +3,8 @@
 identity sources -> any missing: 401 {"message":"Unauthorized"}, the function not invoked
   -> cached verdict for these values (AuthorizerResultTtlInSeconds > 0)?
   -> else invoke the function with the 1.0 / 2.0 authorizer event
-       error, unusable answer   500 {"message":"Internal Server Error"} (not cached)
+       error, unusable answer,  500 {"message":"Internal Server Error"} (not cached)
+       no answer within 10 s
        verdict                  cached under the identity-source values
   -> verdict for the route ARN: Granted, or 403 {"message":"Forbidden"}
 """
@@ -28,6 +29,9 @@ from portico.gateway.http_events import HttpResult
 
 logger = logging.getLogger(__name__)
 
+# The HTTP API quota on a Lambda authorizer's response time; the function itself runs on.
+RESPONSE_TIMEOUT_SECONDS = 10.0
+
 
 @dataclass(frozen=True, slots=True)
 class LambdaSettings:
@@ -45,11 +49,17 @@ class LambdaSettings:
 
 class LambdaRequestAuthorizer:
     def __init__(
-        self, settings: LambdaSettings, invoke: Invoke, clock: Callable[[], float]
+        self,
+        settings: LambdaSettings,
+        invoke: Invoke,
+        clock: Callable[[], float],
+        *,
+        timeout: float = RESPONSE_TIMEOUT_SECONDS,
     ) -> None:
         self._settings = settings
         self._invoke = invoke
         self._clock = clock
+        self._timeout = timeout
         self._simple = settings.simple_responses and settings.payload_version == "2.0"
         caching = settings.ttl_seconds > 0 and bool(settings.identity_sources)
         self._cache = ResultCache[Verdict](settings.ttl_seconds, clock) if caching else None
@@ -86,8 +96,11 @@ class LambdaRequestAuthorizer:
                 target.function_name,
                 target.qualifier,
                 event,
+                within=self._timeout,
                 source=source if settings.as_service else None,
             )
+        except TimeoutError:
+            return self._failed(request, f"the function did not answer within {self._timeout:g} s")
         except AwsError as error:
             return self._failed(request, str(error))
         if result.function_error:
