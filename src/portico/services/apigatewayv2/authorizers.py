@@ -1,7 +1,7 @@
 """Authorizers: Create/Get/GetAuthorizers/Update/DeleteAuthorizer.
 
-    JWT       JwtConfiguration {Issuer, Audience}; one identity source, the token's header or
-              query string (`$request.header.Authorization`)
+    JWT       JwtConfiguration {Issuer, Audience (50 at most)}; one identity source, the
+              token's header or query string (`$request.header.Authorization`)
     REQUEST   a Lambda function (AuthorizerUri), AuthorizerPayloadFormatVersion 1.0 or 2.0,
               EnableSimpleResponses (2.0 only), AuthorizerResultTtlInSeconds 0-3600 (caching
               needs identity sources), IdentitySource `$request.header.X`,
@@ -41,6 +41,7 @@ from portico.store import RecordStore
 AUTHORIZER_TYPES = ("REQUEST", "JWT")
 PAYLOAD_FORMAT_VERSIONS = ("1.0", "2.0")
 MAX_TTL = 3600
+MAX_AUDIENCES = 50  # an HTTP API quota AWS does not raise
 _JWT_IDENTITY = re.compile(r"^\$request\.(header|querystring)\.[^\s,]+$")
 _ISSUER = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 REQUEST_ONLY = (
@@ -104,6 +105,10 @@ def _check_jwt(checked: Document, sources: list[str]) -> None:
             "provider that issues the tokens."
         )
     audience = validation.strings(configuration, "Audience") or []
+    if len(audience) > MAX_AUDIENCES:
+        raise BadRequestException(
+            f"A JWT authorizer may have at most {MAX_AUDIENCES} audiences, not {len(audience)}."
+        )
     checked["JwtConfiguration"] = {"Audience": audience, "Issuer": issuer}
 
 

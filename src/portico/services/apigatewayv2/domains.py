@@ -5,7 +5,8 @@
     CreateApiMapping api.example.com  ApiMappingKey "orders/v1"  ->  (api, stage)
 
 The gateway serves `http://{domain}/{mapping key}/...` by the Host header; every change to a
-mapping republishes the whole set (`Effects.domains`).
+mapping republishes the whole set (`Effects.domains`). A domain name has at most 200
+multi-level mappings (keys with a '/'; a quota AWS does not raise), single-level ones aside.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from portico.services.apigatewayv2.errors import (
     STAGE_NOT_FOUND,
     BadRequestException,
     ConflictException,
+    limit_reached,
     mapping_not_found,
 )
 from portico.services.apigatewayv2.identifiers import MAPPING_ID_LENGTH, domain_arn
@@ -52,6 +54,7 @@ _DOMAIN = re.compile(
 )
 _MAPPING_KEY = re.compile(r"^[A-Za-z0-9$\-_.+!*'()]+(/[A-Za-z0-9$\-_.+!*'()]+)*$")
 MAX_MAPPING_KEY = 300
+MAX_MULTI_LEVEL_MAPPINGS = 200  # per domain name
 DOMAIN_EXISTS = "The domain name you provided already exists."
 MAPPING_KEY_EXISTS = "ApiMapping key already exists for this domain name"
 INVALID_MAPPING_KEY = "An ApiMapping key may contain only letters, numbers and one of $-_.+!*'()"
@@ -237,10 +240,16 @@ class DomainOperations:
         if STAGES.get(records, api_scope(api.api_id), str(document["Stage"])) is None:
             raise BadRequestException(STAGE_NOT_FOUND)
         key = str(document.get("ApiMappingKey") or "")
+        multi_level = 0
         for other in mappings_of(records, scope, domain):
-            same = other.mapping_id == document.get("ApiMappingId")
-            if not same and str(other.document.get("ApiMappingKey") or "") == key:
+            if other.mapping_id == document.get("ApiMappingId"):
+                continue
+            other_key = str(other.document.get("ApiMappingKey") or "")
+            if other_key == key:
                 raise ConflictException(MAPPING_KEY_EXISTS)
+            multi_level += "/" in other_key
+        if "/" in key and multi_level >= MAX_MULTI_LEVEL_MAPPINGS:
+            raise limit_reached("multi-level API mappings", "domain name")
 
     async def create_api_mapping(self, context: RequestContext, params: Params) -> Result:
         scope = scope_of(context)

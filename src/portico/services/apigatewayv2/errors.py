@@ -34,6 +34,18 @@ class ConflictException(AwsError):
     sender_fault: ClassVar[bool] = True
 
 
+class LimitReached(ConflictException):
+    """A quota on how many of a resource there may be was reached. AWS answers this with the
+    code ConflictException and HTTP 429 (as CreateAuthorizer answers past its quota)."""
+
+    status_code: ClassVar[int] = 429
+
+
+def limit_reached(resources: str, owner: str) -> LimitReached:
+    """`resources` ("Integrations") past their quota for one `owner` ("API")."""
+    return LimitReached(f"Maximum number of {resources} for this {owner} has been reached.")
+
+
 class TooManyRequestsException(AwsError):
     """A limit was reached (HTTP 429); `LimitType` says which."""
 

@@ -7,8 +7,9 @@ HTTP APIs take two kinds, checked as AWS checks them:
     HTTP_PROXY  IntegrationUri an http(s) URL, IntegrationMethod required,
                 PayloadFormatVersion 1.0
 
-WebSocket APIs keep what they are given. An integration that a route targets cannot be
-deleted; every change redeploys the API's AutoDeploy stages.
+WebSocket APIs keep what they are given. An API has at most 300 integrations (a quota AWS
+does not raise). An integration that a route targets cannot be deleted; every change
+redeploys the API's AutoDeploy stages.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from portico.services.apigatewayv2.deployments import Effects, redeploy
 from portico.services.apigatewayv2.errors import (
     BadRequestException,
     ConflictException,
+    limit_reached,
     vpc_link_not_found,
 )
 from portico.services.apigatewayv2.identifiers import INTEGRATION_ID_LENGTH
@@ -56,6 +58,7 @@ HTTP_TIMEOUT_MS = 30_000
 WEBSOCKET_TIMEOUT_MS = 29_000
 MIN_TIMEOUT_MS = 50
 TARGET_PREFIX = "integrations/"
+MAX_INTEGRATIONS = 300  # per API
 
 _HTTP_URI = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
 _STAGE_VARIABLE = "${stageVariables."
@@ -302,6 +305,7 @@ class IntegrationOperations:
         self, records: RecordStore, api: ApiRecord, document: Document, effects: Effects
     ) -> Document:
         """Store a checked integration under a new id and redeploy."""
+        check_integration_count(records.count(api_scope(api.api_id), INTEGRATIONS.kind) + 1)
         integration_id = self._service.new_id(INTEGRATION_ID_LENGTH)
         stored = {**document, "IntegrationId": integration_id}
         INTEGRATIONS.create(records, api_scope(api.api_id), integration_id, stored)
@@ -351,3 +355,9 @@ class IntegrationOperations:
 
         await self._service.write(work)
         return {}
+
+
+def check_integration_count(count: int) -> None:
+    """An API may have `count` integrations (its quota: MAX_INTEGRATIONS)."""
+    if count > MAX_INTEGRATIONS:
+        raise limit_reached("Integrations", "API")

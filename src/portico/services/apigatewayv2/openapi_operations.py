@@ -25,7 +25,11 @@ from portico.services.apigatewayv2.identifiers import (
     INTEGRATION_ID_LENGTH,
     ROUTE_ID_LENGTH,
 )
-from portico.services.apigatewayv2.integrations import checked_integration, target_of
+from portico.services.apigatewayv2.integrations import (
+    check_integration_count,
+    checked_integration,
+    target_of,
+)
 from portico.services.apigatewayv2.openapi_export import export_api, render_export
 from portico.services.apigatewayv2.openapi_import import ImportPlan, plan_import
 from portico.services.apigatewayv2.repository import (
@@ -155,6 +159,7 @@ class OpenApiOperations:
             )
             authorizer_ids[planned.name] = authorizer_id
         integration_ids: list[str] = []
+        check_integration_count(len(plan.integrations))
         for planned_integration in plan.integrations:
             integration = checked_integration(dict(planned_integration.request), websocket=False)
             integration_id = self._service.new_id(INTEGRATION_ID_LENGTH)

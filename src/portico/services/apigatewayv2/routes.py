@@ -2,7 +2,7 @@
 responses of WebSocket APIs.
 
 A route of an HTTP API has a route key (`route_keys`), an optional `integrations/{id}` target
-and an authorization: NONE, AWS_IAM, JWT (a JWT authorizer, with optional scopes) or CUSTOM (a
+and an authorization: NONE, AWS_IAM, JWT (a JWT authorizer, with at most 10 scopes) or CUSTOM (a
 REQUEST authorizer). Route keys are unique in an API. Request parameters, models and route
 responses belong to WebSocket APIs; an HTTP API answers them with BadRequestException.
 """
@@ -46,6 +46,7 @@ from portico.store import RecordStore
 AUTHORIZATION_TYPES = ("NONE", "AWS_IAM", "CUSTOM", "JWT")
 WEBSOCKET_AUTHORIZATION_TYPES = ("NONE", "AWS_IAM", "CUSTOM")
 NEEDS_AUTHORIZER = {"JWT": "JWT", "CUSTOM": "REQUEST"}  # authorization type -> authorizer type
+MAX_SCOPES = 10  # per route: an HTTP API quota AWS does not raise
 INVALID_AUTHORIZER = (
     "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or "
     "COGNITO_USER_POOLS requires a valid authorizer."
@@ -131,6 +132,10 @@ def checked_route(records: RecordStore, api: ApiRecord, document: Document) -> D
         )
     if scopes and authorization != "JWT":
         raise BadRequestException("AuthorizationScopes are supported only for JWT authorizers.")
+    if scopes and len(scopes) > MAX_SCOPES:
+        raise BadRequestException(
+            f"A route may have at most {MAX_SCOPES} authorization scopes, not {len(scopes)}."
+        )
     if api.is_http:
         for member in WEBSOCKET_ONLY:
             if checked.get(member):

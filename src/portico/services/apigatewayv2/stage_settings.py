@@ -1,11 +1,15 @@
 """A stage's settings, checked as API Gateway checks them.
 
 StageName            `$default`, or letters, digits, '-' and '_' (128 at most)
-StageVariables       names [A-Za-z0-9_]+, values [A-Za-z0-9-._~:/?#&=,]+ (2048 at most)
+StageVariables       at most 100: names [A-Za-z0-9_]+ (64 at most), values
+                     [A-Za-z0-9-._~:/?#&=,]+ (512 at most)
 DefaultRouteSettings / RouteSettings (by route key)
                      ThrottlingBurstLimit, ThrottlingRateLimit, DetailedMetricsEnabled;
                      LoggingLevel and DataTraceEnabled for WebSocket APIs only
 AccessLogSettings    DestinationArn (a log group's ARN) and a Format with $context.requestId
+                     (3 KB at most)
+
+The limits are HTTP APIs' quotas that AWS does not raise.
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ _LOG_GROUP_ARN = re.compile(
     r"^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[.\-_/#A-Za-z0-9]{1,512}(:\*)?$"
 )
 _REQUEST_ID = re.compile(r"\$\{?context\.(requestId|extendedRequestId)\b")
-MAX_VARIABLE_VALUE = 2048
+MAX_VARIABLES = 100
+MAX_VARIABLE_NAME = 64
+MAX_VARIABLE_VALUE = 512
+MAX_ACCESS_LOG_FORMAT = 3 * 1024
 EXECUTION_LOGS_HTTP = "Execution logs are not supported on protocolType HTTP"
 
 
@@ -40,11 +47,16 @@ def check_stage_name(name: str) -> str:
 
 
 def check_stage_variables(variables: Mapping[str, str]) -> None:
+    """A stage's variables, all of them (none empty: an empty value removes a variable)."""
+    if len(variables) > MAX_VARIABLES:
+        raise BadRequestException(
+            f"A stage may have at most {MAX_VARIABLES} stage variables, not {len(variables)}."
+        )
     for name, value in variables.items():
-        if not _VARIABLE_NAME.match(name):
+        if len(name) > MAX_VARIABLE_NAME or not _VARIABLE_NAME.match(name):
             raise BadRequestException(
                 f"Stage variable name '{name}' must only contain alphanumeric characters and "
-                "underscores."
+                f"underscores, and be at most {MAX_VARIABLE_NAME} characters long."
             )
         if len(value) > MAX_VARIABLE_VALUE or not _VARIABLE_VALUE.match(value):
             raise BadRequestException(
@@ -81,7 +93,7 @@ def check_route_settings(settings: Mapping[str, Any], *, http: bool) -> dict[str
 
 def check_access_log_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     destination = validation.string(settings, "DestinationArn", max_length=2048)
-    log_format = validation.string(settings, "Format", max_length=1024)
+    log_format = validation.string(settings, "Format", max_length=MAX_ACCESS_LOG_FORMAT)
     if not destination and not log_format:
         return {}
     if not destination or not _LOG_GROUP_ARN.match(destination):

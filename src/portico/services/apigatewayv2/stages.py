@@ -240,6 +240,7 @@ class StageOperations:
         if variables is not None:
             merged_variables = {**existing.get("StageVariables", {}), **variables}
             changed["StageVariables"] = {k: v for k, v in merged_variables.items() if v != ""}
+            check_stage_variables(changed["StageVariables"])
         defaults = _settings(params, api)
         if defaults is not None:
             changed["DefaultRouteSettings"] = {
