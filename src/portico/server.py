@@ -1,5 +1,5 @@
 """Running Portico: uvicorn serving the app, a listener that accepts connections all at once, a
-ready line once it listens, clean SIGTERM."""
+bound on the size of a request's head, a ready line once it listens, clean SIGTERM."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from portico.app import HEALTH_PATH, Portico, create_app
 from portico.credentials import credentials_path
@@ -28,6 +29,10 @@ _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _RETRY_ACCEPT_AFTER = 1.0  # seconds
 BACKLOG = 2048  # connections the kernel holds until they are accepted (uvicorn's default)
 _CHOOSE_PORT_ATTEMPTS = 8
+# The most a request line and headers may take together; past it, 431 and the connection
+# closed. HTTP APIs' own quota (10,240 bytes) is lower; this bounds what any client can make
+# the server hold (the HTTP parser keeps a header whole until its end).
+MAX_HEAD_BYTES = 64 * 1024
 
 
 class _Listener:
@@ -138,6 +143,76 @@ def _bind_all(
     return listening
 
 
+class BoundedHeadProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol (httptools), with a bound on each request's head.
+
+    Without one, a client that sends a header without end makes the parser hold all of it:
+    one connection grew the server by 85 MB with a 50 MB header. Here a head whose request
+    line and headers take more than MAX_HEAD_BYTES gets `431 Request Header Fields Too
+    Large`, and the connection is closed. The bytes read while a head is incomplete are
+    counted as they come, so an endless one is cut off after MAX_HEAD_BYTES and one read
+    more; a head that arrives whole is measured once it is parsed."""
+
+    _head_bytes = 0  # read so far while the current head is incomplete
+    _received = 0  # the size of the read being parsed
+    _in_head = True  # a connection starts with a request's head to come
+    _refused = False
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        self._received = len(data)
+        super().data_received(data)
+        if self._in_head and not self._refused:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._refuse_head()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        self._head_bytes = 0
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        if self._refused:
+            return
+        # What was read since the head began bounds its size: measured only when it may be over.
+        may_be_over = self._head_bytes + self._received > MAX_HEAD_BYTES
+        if may_be_over and self._head_size() > MAX_HEAD_BYTES:
+            self._refuse_head()
+            return
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self._refused:
+            super().on_message_complete()
+
+    def _head_size(self) -> int:
+        return len(self.url) + sum(len(name) + len(value) for name, value in self.headers)
+
+    def _refuse_head(self) -> None:
+        self._refused = True
+        message = b"Request Header Fields Too Large"
+        self.logger.warning("A request head longer than %d bytes was refused.", MAX_HEAD_BYTES)
+        self.transport.write(
+            b"".join(
+                (
+                    STATUS_LINE[431],
+                    b"content-type: text/plain; charset=utf-8\r\n",
+                    b"content-length: %d\r\n" % len(message),
+                    b"connection: close\r\n\r\n",
+                    message,
+                )
+            )
+        )
+        self.transport.close()
+
+
 class _Server(uvicorn.Server):
     """uvicorn's server with these changes:
     - SIGTERM/SIGINT end it with status 0 after a graceful drain (uvicorn itself re-raises
@@ -194,7 +269,7 @@ async def serve(settings: Settings, example: Path | None = None) -> None:
         host=settings.host,
         port=settings.port,
         loop="none",
-        http="httptools",
+        http=BoundedHeadProtocol,
         lifespan="on",
         log_level="warning",
         access_log=False,
