@@ -1,5 +1,6 @@
-"""Running Portico: uvicorn serving the app, a listener that accepts connections all at once, a
-bound on the size of a request's head, a ready line once it listens, clean SIGTERM."""
+"""Running Portico: uvicorn serving the app, a listener that accepts connections all at once,
+bounds on the size of a request's head and on the time it may take, a ready line once it
+listens, clean SIGTERM."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ _CHOOSE_PORT_ATTEMPTS = 8
 # closed. HTTP APIs' own quota (10,240 bytes) is lower; this bounds what any client can make
 # the server hold (the HTTP parser keeps a header whole until its end).
 MAX_HEAD_BYTES = 64 * 1024
+# How long a connection may take to send a request's head, from its first byte (or from the
+# connection's start); past it, 408 and the connection closed. Between requests, uvicorn's
+# keep-alive timeout applies.
+HEAD_TIMEOUT_SECONDS = 30.0
 
 
 class _Listener:
@@ -151,12 +156,21 @@ class BoundedHeadProtocol(HttpToolsProtocol):
     line and headers take more than MAX_HEAD_BYTES gets `431 Request Header Fields Too
     Large`, and the connection is closed. The bytes read while a head is incomplete are
     counted as they come, so an endless one is cut off after MAX_HEAD_BYTES and one read
-    more; a head that arrives whole is measured once it is parsed."""
+    more; a head that arrives whole is measured once it is parsed.
 
+    It also notes when each head began, for the server to close connections whose head is
+    overdue (`time_out_head`): without that, a client that connects and sends nothing, or
+    sends a head a byte at a time, keeps its connection for ever."""
+
+    head_started: float | None = None  # loop time; None when no head is on its way
     _head_bytes = 0  # read so far while the current head is incomplete
     _received = 0  # the size of the read being parsed
     _in_head = True  # a connection starts with a request's head to come
     _refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.head_started = self.loop.time()
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
@@ -172,9 +186,11 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._in_head = True
         self._head_bytes = 0
+        self.head_started = self.loop.time()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self.head_started = None
         if self._refused:
             return
         # What was read since the head began bounds its size: measured only when it may be over.
@@ -196,13 +212,22 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         return len(self.url) + sum(len(name) + len(value) for name, value in self.headers)
 
     def _refuse_head(self) -> None:
-        self._refused = True
-        message = b"Request Header Fields Too Large"
         self.logger.warning("A request head longer than %d bytes was refused.", MAX_HEAD_BYTES)
+        self._refuse(431)
+
+    def time_out_head(self) -> None:
+        """The head is overdue: 408, and the connection closed."""
+        if not self._refused:
+            self._refuse(408)
+
+    def _refuse(self, status: int) -> None:
+        self._refused = True
+        self.head_started = None
+        message = STATUS_LINE[status][len(b"HTTP/1.1 000 ") : -2]
         self.transport.write(
             b"".join(
                 (
-                    STATUS_LINE[431],
+                    STATUS_LINE[status],
                     b"content-type: text/plain; charset=utf-8\r\n",
                     b"content-length: %d\r\n" % len(message),
                     b"connection: close\r\n\r\n",
@@ -218,7 +243,25 @@ class _Server(uvicorn.Server):
     - SIGTERM/SIGINT end it with status 0 after a graceful drain (uvicorn itself re-raises
       the signal once it has shut down); a second one stops waiting for open connections,
       a third exits at once;
-    - its listening socket is a `_Listener`, which accepts connections all at once."""
+    - its listening socket is a `_Listener`, which accepts connections all at once;
+    - once a second, connections whose request head is overdue (`head_timeout`) are closed."""
+
+    def __init__(self, config: uvicorn.Config, head_timeout: float = HEAD_TIMEOUT_SECONDS) -> None:
+        super().__init__(config)
+        self.head_timeout = head_timeout
+
+    async def on_tick(self, counter: int) -> bool:
+        if counter % 10 == 0:  # uvicorn ticks every 0.1 s
+            self.time_out_heads()
+        return await super().on_tick(counter)
+
+    def time_out_heads(self) -> None:
+        overdue = asyncio.get_running_loop().time() - self.head_timeout
+        for connection in list(self.server_state.connections):
+            if isinstance(connection, BoundedHeadProtocol):
+                started = connection.head_started
+                if started is not None and started < overdue:
+                    connection.time_out_head()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

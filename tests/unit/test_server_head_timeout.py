@@ -1,0 +1,131 @@
+"""The server closes connections whose request head is overdue: real sockets, uvicorn with
+Portico's protocol and server on uvloop, a head timeout of half a second."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+import uvloop
+
+from portico.server import HEAD_TIMEOUT_SECONDS, BoundedHeadProtocol, _bind, _Server
+
+TIMEOUT = 0.5
+TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\n"
+
+
+async def echo_length(
+    scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any
+) -> None:
+    """Answers with the length of the body it read."""
+    size = 0
+    while True:
+        message = await receive()
+        size += len(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = str(size).encode()
+    headers = [(b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+@asynccontextmanager
+async def serving() -> AsyncIterator[tuple[str, int]]:
+    [sock] = _bind("127.0.0.1", 0, 64)
+    config = uvicorn.Config(
+        echo_length, http=BoundedHeadProtocol, lifespan="off", log_level="error", loop="none"
+    )
+    server = _Server(config, head_timeout=TIMEOUT)
+    task = asyncio.ensure_future(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield sock.getsockname()[:2]
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def answer(reader: asyncio.StreamReader) -> bytes:
+    return await asyncio.wait_for(reader.read(), 5)  # until the server closes
+
+
+def run(test: Callable[[], Awaitable[None]]) -> None:
+    uvloop.run(test())
+
+
+def test_the_default_timeout_is_30_s() -> None:
+    assert HEAD_TIMEOUT_SECONDS == 30.0
+
+
+def test_a_connection_that_sends_nothing_is_closed_with_408() -> None:
+    async def body() -> None:
+        async with serving() as (host, port):
+            reader, writer = await asyncio.open_connection(host, port)
+            started = asyncio.get_running_loop().time()
+            assert (await answer(reader)).startswith(TIMED_OUT)
+            waited = asyncio.get_running_loop().time() - started
+            assert TIMEOUT <= waited < TIMEOUT + 2
+            writer.close()
+
+    run(body)
+
+
+def test_a_head_sent_a_byte_at_a_time_is_cut_off() -> None:
+    async def body() -> None:
+        async with serving() as (host, port):
+            reader, writer = await asyncio.open_connection(host, port)
+            status = asyncio.ensure_future(reader.readline())  # read while sending
+            head = b"GET / HTTP/1.1\r\nhost: portico\r\nx-slow: " + b"a" * 1000 + b"\r\n\r\n"
+            sent = 0
+            try:
+                for byte in head:
+                    if status.done():
+                        break
+                    writer.write(bytes([byte]))
+                    await writer.drain()
+                    sent += 1
+                    await asyncio.sleep(0.01)
+            except (ConnectionError, RuntimeError):  # RuntimeError: uvloop's closed transport
+                pass
+            assert sent < len(head)
+            assert await asyncio.wait_for(status, 5) == TIMED_OUT
+            writer.close()
+
+    run(body)
+
+
+def test_heads_within_the_timeout_and_slow_bodies_are_served() -> None:
+    async def body() -> None:
+        async with serving() as (host, port):
+            reader, writer = await asyncio.open_connection(host, port)
+            # a head in pieces, within the timeout
+            for piece in (
+                b"POST / HTTP/1.1\r\n",
+                b"host: portico\r\n",
+                b"content-length: 6\r\n\r\n",
+            ):
+                writer.write(piece)
+                await writer.drain()
+                await asyncio.sleep(TIMEOUT / 5)
+            # a body that takes longer than the head timeout: not the head's to bound
+            for piece in (b"ab", b"cd", b"ef"):
+                await asyncio.sleep(TIMEOUT)
+                writer.write(piece)
+                await writer.drain()
+            status = await asyncio.wait_for(reader.readline(), 5)
+            assert status == b"HTTP/1.1 200 OK\r\n"
+            # the connection is kept: the next request's head is timed from its first byte
+            await asyncio.sleep(TIMEOUT * 1.5)
+            rest = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            assert b"content-length: 1" in rest and await reader.readexactly(1) == b"6"
+            writer.write(b"GET / HTTP/1.1\r\nhost: portico\r\n\r\n")
+            await writer.drain()
+            assert await asyncio.wait_for(reader.readline(), 5) == b"HTTP/1.1 200 OK\r\n"
+            writer.close()
+
+    run(body)
