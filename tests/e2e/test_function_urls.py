@@ -24,6 +24,8 @@ def handler(event, context):
         raise ValueError("boom")
     if path == "/text":
         return "just text"
+    if path == "/split":
+        return {"statusCode": 200, "headers": {"X-Bad": "a\\r\\nInjected: 1"}, "body": "x"}
     return {"event": event, "version": context.function_version}
 """
 
@@ -140,6 +142,8 @@ def test_response_mapping(server: Server) -> None:
     assert (text.status_code, text.text) == (200, "just text")
     failed = call(server, config["FunctionUrl"], "GET", "/fail")
     assert failed.status_code == 502 and failed.json() == {"Message": "Internal Server Error"}
+    split = call(server, config["FunctionUrl"], "GET", "/split")  # no response can carry it
+    assert split.status_code == 502 and split.json() == {"Message": "Internal Server Error"}
     unknown = call(server, f"http://{'f' * 32}.lambda-url.eu-west-1.localhost/", "GET", "/")
     assert unknown.status_code == 403 and unknown.json() == {"Message": None}
 

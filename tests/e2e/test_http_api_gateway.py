@@ -369,6 +369,45 @@ def test_a_no_content_answer_keeps_the_connection_usable(shared_server: Server) 
             assert (answer.status_code, answer.content) == (204, b"")
 
 
+HEADERS_BY_PATH = """
+def handler(event, context):
+    answers = {
+        "/split": {"headers": {"x-bad": "a\\r\\nInjected: 1"}},
+        "/name": {"headers": {"bad name": "v"}},
+        "/cookie": {"cookies": ["a=1\\r\\nInjected: 2"]},
+        "/framing": {"headers": {"content-length": "999", "transfer-encoding": "chunked",
+                                 "connection": "close", "date": "yesterday", "x-kept": "yes"}},
+        "/unicode": {"headers": {"x-cup": "caf\\u00e9 \\u2615"}},
+    }
+    return {"statusCode": 200, "body": "ok", **answers[event["rawPath"]]}
+"""
+
+
+def test_function_headers_no_response_can_carry_are_a_500(shared_server: Server) -> None:
+    """Not a connection dropped, a response split or a header injected: AWS's 500."""
+    api = quick_api(shared_server, function(shared_server, "bad-headers", source=HEADERS_BY_PATH))
+    with httpx.Client() as client:
+        for path in ("/split", "/name", "/cookie"):
+            answer = client.get(api["ApiEndpoint"] + path)
+            assert (answer.status_code, answer.json()) == (
+                500,
+                {"message": "Internal Server Error"},
+            )
+            assert "injected" not in answer.headers
+        # the gateway frames and dates the response itself; the connection stays usable
+        framed = client.get(api["ApiEndpoint"] + "/framing")
+        assert (framed.status_code, framed.text, framed.headers["x-kept"]) == (200, "ok", "yes")
+        assert framed.headers.get_list("content-length") == ["2"]
+        assert (
+            len(framed.headers.get_list("date")) == 1 and "yesterday" not in framed.headers["date"]
+        )
+        assert "transfer-encoding" not in framed.headers and "connection" not in framed.headers
+        cup = client.get(api["ApiEndpoint"] + "/unicode")
+        assert cup.headers.raw[[k for k, _v in cup.headers.raw].index(b"x-cup")][1] == (
+            "caf\u00e9 \u2615".encode()
+        )
+
+
 class _Backend(BaseHTTPRequestHandler):
     """An HTTP backend that answers with what it was asked."""
 
@@ -431,6 +470,7 @@ def test_http_proxy_with_parameter_mapping(shared_server: Server, backend: str) 
         headers={"x-secret": "hidden", "x-kept": "1"},
     )
     assert answer.status_code == 202, answer.text
+    assert len(answer.headers.get_list("date")) == 1  # the gateway's, not the backend's too
     seen = answer.json()
     assert seen["method"] == "POST"
     assert seen["path"].startswith("/store/cart/items?")

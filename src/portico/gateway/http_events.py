@@ -13,6 +13,7 @@ import base64
 import binascii
 import functools
 import json
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,13 @@ Event = dict[str, Any]
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _TEXT_SUBTYPES = ("json", "xml", "javascript", "x-www-form-urlencoded", "yaml", "csv")
 INTERNAL_SERVER_ERROR = b'{"Message":"Internal Server Error"}'
+# Headers a function's answer does not set: the gateway frames the response (Content-Length,
+# Transfer-Encoding), owns the client's connection (Connection, Keep-Alive) and dates it.
+GATEWAY_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "date"}
+)
+_NOT_TOKEN = re.compile(r"[^!#$%&'*+\-.^_`|~0-9a-z]")  # in a lower-cased header name
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # in a header value: CR, LF, NUL...
 
 
 # HttpRequest, EventContext and HttpResult are built on every request: plain dataclasses,
@@ -220,9 +228,13 @@ class HttpResult:
 
     def wire_headers(self, *extra: tuple[str, str]) -> tuple[list[tuple[bytes, bytes]], bytes]:
         """ASGI headers and the body to send: a 204 or 304 goes with neither body nor length,
-        whatever the function answered (a stray byte would start the next response)."""
+        whatever the function answered (a stray byte would start the next response). A value
+        with characters beyond Latin-1 goes as UTF-8."""
         items = [*self.header_list(), *extra]
-        headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
+        try:
+            headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
+        except UnicodeEncodeError:
+            headers = [(name.encode("latin-1"), _wire_value(value)) for name, value in items]
         if self.status in (204, 304):
             return headers, b""
         headers.append((b"content-length", str(len(self.body)).encode()))
@@ -233,6 +245,27 @@ class HttpResult:
         items = [(name, value) for name, value in self.headers.items()]
         items.extend(("set-cookie", cookie) for cookie in self.cookies)
         return items
+
+
+def _wire_value(value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def response_headers(headers: dict[str, str], cookies: Sequence[str]) -> dict[str, str] | None:
+    """A function's response headers (names lower-cased) as they can be sent: without those
+    the gateway sets itself (GATEWAY_HEADERS); None when a name is not an HTTP token or a
+    value (a cookie's included) holds a control character such as CR or LF, which no
+    response can carry: the answer is then malformed."""
+    if "" in headers or _NOT_TOKEN.search("".join(headers)):
+        return None
+    if _CONTROL.search("".join(headers.values())) or _CONTROL.search("".join(cookies)):
+        return None
+    if GATEWAY_HEADERS.isdisjoint(headers):
+        return headers
+    return {name: value for name, value in headers.items() if name not in GATEWAY_HEADERS}
 
 
 def function_error() -> HttpResult:
@@ -270,9 +303,16 @@ def _structured(value: dict[str, Any]) -> HttpResult | None:
     if not 100 <= code <= 599:
         return None
     headers = {"content-type": "application/json"}
-    for name, header in (value.get("headers") or {}).items():
-        headers[str(name).lower()] = _header_value(header)
+    given = value.get("headers")
+    if given:
+        for name, header in given.items():
+            headers[str(name).lower()] = _header_value(header)
     cookies = tuple(str(cookie) for cookie in value.get("cookies") or ())
+    if given or cookies:
+        checked = response_headers(headers, cookies)
+        if checked is None:
+            return None
+        headers = checked
     body = _body(value.get("body"), bool(value.get("isBase64Encoded")))
     if body is None:
         return None

@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
+
 from portico.gateway.http_events import (
     EventContext,
     HttpRequest,
+    HttpResult,
     IamCaller,
     build_event,
     clf_time,
@@ -181,3 +184,51 @@ def test_function_errors_and_bad_results_are_502() -> None:
         result = map_result(payload, failed=failed)
         assert result.status == 502
         assert json.loads(result.body) == {"Message": "Internal Server Error"}
+
+
+@pytest.mark.parametrize(
+    ("headers", "cookies"),
+    [
+        ({"x-bad": "a\r\nInjected: 1"}, []),  # a response split in two
+        ({"x-bad": "a\nb"}, []),
+        ({"x-bad": "a\u0000b"}, []),
+        ({"bad name": "v"}, []),
+        ({"x:y": "v"}, []),
+        ({"": "v"}, []),
+        ({}, ["a=1\r\nInjected: 2"]),
+    ],
+)
+def test_headers_no_response_can_carry_make_the_answer_malformed(
+    headers: dict[str, str], cookies: list[str]
+) -> None:
+    payload = {"statusCode": 200, "headers": headers, "cookies": cookies, "body": "ok"}
+    result = map_result(json.dumps(payload).encode())
+    assert result.status == 502
+    assert json.loads(result.body) == {"Message": "Internal Server Error"}
+
+
+def test_the_gateway_frames_and_dates_the_response_itself() -> None:
+    headers = {
+        "Content-Length": "999",
+        "Transfer-Encoding": "chunked",
+        "Connection": "close",
+        "Keep-Alive": "timeout=5",
+        "Date": "yesterday",
+        "X-Kept": "yes\tand tab",
+    }
+    result = map_result(json.dumps({"statusCode": 200, "headers": headers, "body": "ok"}).encode())
+    assert result.headers == {"content-type": "application/json", "x-kept": "yes\tand tab"}
+    wire, body = result.wire_headers()
+    assert wire[-1] == (b"content-length", b"2") and body == b"ok"
+
+
+def test_header_values_beyond_latin_1_go_as_utf_8() -> None:
+    result = HttpResult(200, {"x-latin": "caf\u00e9", "x-cup": "caf\u00e9 \u2615"}, (), b"")
+    wire, _body = result.wire_headers(("x-id", "1"))
+    assert wire[:3] == [
+        (b"x-latin", b"caf\xe9"),
+        (b"x-cup", "caf\u00e9 \u2615".encode()),
+        (b"x-id", b"1"),
+    ]
+    plain, _body = HttpResult(200, {"x-latin": "caf\u00e9"}, (), b"").wire_headers()
+    assert plain[0] == (b"x-latin", b"caf\xe9")

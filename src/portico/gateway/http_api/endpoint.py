@@ -33,7 +33,7 @@ from portico.gateway.http_api.mapping import MappableRequest, RequestMapping
 from portico.gateway.http_api.metrics import Metrics
 from portico.gateway.http_api.registry import HttpApiRegistry
 from portico.gateway.http_api.routes import Match, delivered_path
-from portico.gateway.http_events import EventContext, HttpRequest, HttpResult
+from portico.gateway.http_events import EventContext, HttpRequest, HttpResult, response_headers
 from portico.runtime.ids import IdGenerator
 
 Scope = dict[str, Any]
@@ -199,9 +199,14 @@ class HttpApiEndpoint:
         )
         if integration.response_mapping is not None:
             variables = ContextVariables(self._record(scope, request_id, trace, outcome.result))
-            return integration.response_mapping.apply(
+            mapped = integration.response_mapping.apply(
                 outcome.result, variables, stage.stage_variables
             )
+            # A mapped value may come from the body ($response.body.x): it may hold a CR or LF.
+            if response_headers(mapped.headers, mapped.cookies) is None:
+                trace.error = "Internal Server Error"
+                return responses.INTERNAL_SERVER_ERROR
+            return mapped
         return outcome.result
 
     def _mapped(

@@ -171,6 +171,9 @@ class LambdaProxy:
         return execute_api_source(region, context.account_id, resource)
 
 
+# Headers of the backend's answer the gateway sets itself: its own Date, and no
+# Content-Encoding, since the body is passed on decoded.
+_SET_HERE = frozenset({"date", "content-encoding"})
 # Characters a path segment may hold as they are (RFC 3986), besides the unreserved ones.
 _PATH_SAFE = "/!$&'()*+,;=:@"
 
@@ -231,7 +234,7 @@ class HttpProxy:
             key = name.lower()
             if key == "set-cookie":
                 cookies.append(value)
-            elif key not in _HOP_BY_HOP and key != "content-encoding":
+            elif key not in _HOP_BY_HOP and key not in _SET_HERE:
                 kept[key] = f"{kept[key]},{value}" if key in kept else value
         result = HttpResult(answer.status_code, kept, tuple(cookies), answer.content)
         return _outcome(result, answer.status_code, started, "")

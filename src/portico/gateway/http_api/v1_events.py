@@ -48,6 +48,7 @@ from portico.gateway.http_events import (
     IamCaller,
     clf_time,
     encode_body,
+    response_headers,
 )
 
 DEFAULT_ROUTE = "$default"
@@ -197,8 +198,11 @@ def _response(document: dict[str, Any]) -> HttpResult:
     cookies = tuple(values.pop("set-cookie", ()))
     headers = {"content-type": "application/json"}
     headers.update((name, ", ".join(items)) for name, items in values.items())
+    sendable = response_headers(headers, cookies)
+    if sendable is None:
+        raise _Malformed
     body = _body(document.get("body"), document.get("isBase64Encoded"))
-    return HttpResult(status, headers, cookies, body)
+    return HttpResult(status, sendable, cookies, body)
 
 
 def _status(value: Any) -> int:

@@ -283,6 +283,10 @@ def test_single_set_cookie_header_is_a_cookie() -> None:
         b'{"statusCode": 200, "body": "%%%", "isBase64Encoded": true}',
         b'{"statusCode": 200, "headers": ["x"]}',
         b'{"statusCode": 200, "headers": {"x": {"nested": 1}}}',
+        b'{"statusCode": 200, "headers": {"x-bad": "a\\r\\nInjected: 1"}}',
+        b'{"statusCode": 200, "multiValueHeaders": {"x-bad": ["ok", "a\\nb"]}}',
+        b'{"statusCode": 200, "headers": {"bad name": "v"}}',
+        b'{"statusCode": 200, "multiValueHeaders": {"set-cookie": ["a=1\\r\\nX: 2"]}}',
     ],
 )
 def test_malformed_answers_are_500(payload: bytes) -> None:
@@ -296,3 +300,14 @@ def test_function_errors_are_500() -> None:
     result = map_v1_result(b'{"errorMessage": "boom"}', failed=True)
     assert result.status == 500
     assert json.loads(result.body) == {"message": "Internal Server Error"}
+
+
+def test_the_gateway_frames_the_response_itself() -> None:
+    answer = {
+        "statusCode": 200,
+        "headers": {"Content-Length": "999", "Date": "yesterday", "X-Kept": "yes"},
+        "multiValueHeaders": {"Transfer-Encoding": ["chunked"], "Connection": ["close"]},
+        "body": "ok",
+    }
+    result = map_v1_result(json.dumps(answer).encode())
+    assert result.headers == {"content-type": "application/json", "x-kept": "yes"}
