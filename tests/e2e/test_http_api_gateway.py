@@ -480,7 +480,11 @@ def test_http_proxy_with_parameter_mapping(shared_server: Server, backend: str) 
     assert seen["headers"]["x-request"] == answer.headers["apigw-requestid"]
     assert seen["headers"]["x-kept"] == "1"
     assert "x-secret" not in seen["headers"]
-    assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"
+    # as from an HTTP API: the client in one Forwarded header, and the gateway in Via
+    host = httpx.URL(api["ApiEndpoint"]).netloc.decode()
+    assert seen["headers"]["forwarded"] == f'for=127.0.0.1;host="{host}";proto=http'
+    assert seen["headers"]["via"] == "HTTP/1.1 AmazonAPIGateway"
+    assert not [name for name in seen["headers"] if name.startswith("x-forwarded-")]
     assert answer.headers["x-mapped"] == "yes"
 
 

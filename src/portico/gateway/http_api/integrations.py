@@ -3,6 +3,10 @@
     AWS_PROXY   event (payload format 1.0 or 2.0) -> the function -> the response mapping
     HTTP_PROXY  the request, forwarded to a URL    -> the backend's response, as it came
 
+An HTTP proxy's backend gets what HTTP APIs send: the client's X-Forwarded-* headers turned
+into one standard `Forwarded` header, the client's own address, host and protocol appended
+(`for=203.0.113.7;host=api.example.com;proto=https`), and `Via: HTTP/1.1 AmazonAPIGateway`.
+
 Both keep to the integration's timeout (TimeoutInMillis): a function that answers too late
 gets 503 Service Unavailable, an HTTP backend 504 Gateway Timeout; the late work is not
 cancelled (a function runs on to its own timeout, as on AWS).
@@ -10,6 +14,8 @@ cancelled (a function runs on to its own timeout, as on AWS).
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -171,6 +177,8 @@ class LambdaProxy:
         return execute_api_source(region, context.account_id, resource)
 
 
+VIA = "HTTP/1.1 AmazonAPIGateway"
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Headers of the backend's answer the gateway sets itself: its own Date, and no
 # Content-Encoding, since the body is passed on decoded.
 _SET_HERE = frozenset({"date", "content-encoding"})
@@ -214,8 +222,12 @@ class HttpProxy:
         incoming = request.request
         method = incoming.method if self._method == "ANY" else self._method
         headers = [
-            (name, value) for name, value in incoming.headers if name.lower() not in _HOP_BY_HOP
+            (name, value)
+            for name, value in incoming.headers
+            if name.lower() not in _HOP_BY_HOP and not name.lower().startswith("x-forwarded-")
         ]
+        headers.append(("forwarded", forwarded(incoming, request.context.domain_name)))
+        headers.append(("via", VIA))
         try:
             answer = await self._client.request(
                 method,
@@ -238,6 +250,42 @@ class HttpProxy:
                 kept[key] = f"{kept[key]},{value}" if key in kept else value
         result = HttpResult(answer.status_code, kept, tuple(cookies), answer.content)
         return _outcome(result, answer.status_code, started, "")
+
+
+def forwarded(request: HttpRequest, domain_name: str) -> str:
+    """The `Forwarded` header (RFC 7239) for `request`: a `for=` element per address its
+    X-Forwarded-For names, then the client's, with the host it asked for and its protocol."""
+    hops: list[str] = []
+    proto = "http"
+    host = domain_name
+    for name, value in request.headers:
+        key = name.lower()
+        if key == "x-forwarded-for":
+            hops.extend(part.strip() for part in value.split(",") if part.strip())
+        elif key == "x-forwarded-proto":
+            proto = value.strip() or proto
+        elif key == "host":
+            host = value
+    if not hops or hops[-1] != request.source_ip:
+        hops.append(request.source_ip)
+    elements = [f"for={_node(hop)}" for hop in hops]
+    elements[-1] += f";host={_forwarded_value(host)};proto={_forwarded_value(proto)}"
+    return ", ".join(elements)
+
+
+def _node(address: str) -> str:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return _forwarded_value(address)
+    return f'"[{ip}]"' if ip.version == 6 else str(ip)
+
+
+def _forwarded_value(value: str) -> str:
+    """A token as it is; anything else as a quoted string."""
+    if value and _TOKEN.fullmatch(value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _has_no_path(url: str) -> bool:
