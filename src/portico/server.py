@@ -1,6 +1,6 @@
 """Running Portico: uvicorn serving the app, a listener that accepts connections all at once,
-bounds on the size of a request's head and on the time it may take, a ready line once it
-listens, clean SIGTERM."""
+request heads bounded in size and time (`http_heads`), a ready line once it listens, clean
+SIGTERM."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, cast
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from portico.app import HEALTH_PATH, Portico, create_app
 from portico.credentials import credentials_path
+from portico.http_heads import HEAD_TIMEOUT_SECONDS, BoundedHeadProtocol
 from portico.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -30,14 +30,6 @@ _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _RETRY_ACCEPT_AFTER = 1.0  # seconds
 BACKLOG = 2048  # connections the kernel holds until they are accepted (uvicorn's default)
 _CHOOSE_PORT_ATTEMPTS = 8
-# The most a request line and headers may take together; past it, 431 and the connection
-# closed. HTTP APIs' own quota (10,240 bytes) is lower; this bounds what any client can make
-# the server hold (the HTTP parser keeps a header whole until its end).
-MAX_HEAD_BYTES = 64 * 1024
-# How long a connection may take to send a request's head, from its first byte (or from the
-# connection's start); past it, 408 and the connection closed. Between requests, uvicorn's
-# keep-alive timeout applies.
-HEAD_TIMEOUT_SECONDS = 30.0
 
 
 class _Listener:
@@ -146,96 +138,6 @@ def _bind_all(
             sock.close()
         raise
     return listening
-
-
-class BoundedHeadProtocol(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1 protocol (httptools), with a bound on each request's head.
-
-    Without one, a client that sends a header without end makes the parser hold all of it:
-    one connection grew the server by 85 MB with a 50 MB header. Here a head whose request
-    line and headers take more than MAX_HEAD_BYTES gets `431 Request Header Fields Too
-    Large`, and the connection is closed. The bytes read while a head is incomplete are
-    counted as they come, so an endless one is cut off after MAX_HEAD_BYTES and one read
-    more; a head that arrives whole is measured once it is parsed.
-
-    It also notes when each head began, for the server to close connections whose head is
-    overdue (`time_out_head`): without that, a client that connects and sends nothing, or
-    sends a head a byte at a time, keeps its connection for ever."""
-
-    head_started: float | None = None  # loop time; None when no head is on its way
-    _head_bytes = 0  # read so far while the current head is incomplete
-    _received = 0  # the size of the read being parsed
-    _in_head = True  # a connection starts with a request's head to come
-    _refused = False
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self.head_started = self.loop.time()
-
-    def data_received(self, data: bytes) -> None:
-        if self._refused:
-            return
-        self._received = len(data)
-        super().data_received(data)
-        if self._in_head and not self._refused:
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
-                self._refuse_head()
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._in_head = True
-        self._head_bytes = 0
-        self.head_started = self.loop.time()
-
-    def on_headers_complete(self) -> None:
-        self._in_head = False
-        self.head_started = None
-        if self._refused:
-            return
-        # What was read since the head began bounds its size: measured only when it may be over.
-        may_be_over = self._head_bytes + self._received > MAX_HEAD_BYTES
-        if may_be_over and self._head_size() > MAX_HEAD_BYTES:
-            self._refuse_head()
-            return
-        super().on_headers_complete()
-
-    def on_body(self, body: bytes) -> None:
-        if not self._refused:
-            super().on_body(body)
-
-    def on_message_complete(self) -> None:
-        if not self._refused:
-            super().on_message_complete()
-
-    def _head_size(self) -> int:
-        return len(self.url) + sum(len(name) + len(value) for name, value in self.headers)
-
-    def _refuse_head(self) -> None:
-        self.logger.warning("A request head longer than %d bytes was refused.", MAX_HEAD_BYTES)
-        self._refuse(431)
-
-    def time_out_head(self) -> None:
-        """The head is overdue: 408, and the connection closed."""
-        if not self._refused:
-            self._refuse(408)
-
-    def _refuse(self, status: int) -> None:
-        self._refused = True
-        self.head_started = None
-        message = STATUS_LINE[status][len(b"HTTP/1.1 000 ") : -2]
-        self.transport.write(
-            b"".join(
-                (
-                    STATUS_LINE[status],
-                    b"content-type: text/plain; charset=utf-8\r\n",
-                    b"content-length: %d\r\n" % len(message),
-                    b"connection: close\r\n\r\n",
-                    message,
-                )
-            )
-        )
-        self.transport.close()
 
 
 class _Server(uvicorn.Server):

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from portico.server import MAX_HEAD_BYTES
+from portico.http_heads import MAX_HEAD_BYTES
 from tests.e2e.conftest import Server, start_server, stop_server
 
 

@@ -11,7 +11,8 @@ from typing import Any
 import uvicorn
 import uvloop
 
-from portico.server import HEAD_TIMEOUT_SECONDS, BoundedHeadProtocol, _bind, _Server
+from portico.http_heads import HEAD_TIMEOUT_SECONDS, BoundedHeadProtocol
+from portico.server import _bind, _Server
 
 TIMEOUT = 0.5
 TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\n"

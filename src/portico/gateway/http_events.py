@@ -32,7 +32,7 @@ INTERNAL_SERVER_ERROR = b'{"Message":"Internal Server Error"}'
 GATEWAY_HEADERS = frozenset(
     {"content-length", "transfer-encoding", "connection", "keep-alive", "date"}
 )
-_NOT_TOKEN = re.compile(r"[^!#$%&'*+\-.^_`|~0-9a-z]")  # in a lower-cased header name
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110: a header name, say
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # in a header value: CR, LF, NUL...
 
 
@@ -254,12 +254,17 @@ def _wire_value(value: str) -> bytes:
         return value.encode("utf-8")
 
 
+def is_token(text: str) -> bool:
+    return _TOKEN.fullmatch(text) is not None
+
+
 def response_headers(headers: dict[str, str], cookies: Sequence[str]) -> dict[str, str] | None:
     """A function's response headers (names lower-cased) as they can be sent: without those
     the gateway sets itself (GATEWAY_HEADERS); None when a name is not an HTTP token or a
     value (a cookie's included) holds a control character such as CR or LF, which no
     response can carry: the answer is then malformed."""
-    if "" in headers or _NOT_TOKEN.search("".join(headers)):
+    names = "".join(headers)  # tokens joined make a token
+    if "" in headers or (names and not is_token(names)):
         return None
     if _CONTROL.search("".join(headers.values())) or _CONTROL.search("".join(cookies)):
         return None

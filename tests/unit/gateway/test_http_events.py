@@ -15,6 +15,7 @@ from portico.gateway.http_events import (
     build_event,
     clf_time,
     map_result,
+    response_headers,
 )
 
 URL_ID = "a" * 32
@@ -232,3 +233,8 @@ def test_header_values_beyond_latin_1_go_as_utf_8() -> None:
     ]
     plain, _body = HttpResult(200, {"x-latin": "caf\u00e9"}, (), b"").wire_headers()
     assert plain[0] == (b"x-latin", b"caf\xe9")
+
+
+def test_no_headers_at_all_can_be_sent() -> None:
+    assert response_headers({}, ()) == {}
+    assert response_headers({}, ("a=1",)) == {}

@@ -203,10 +203,11 @@ class HttpApiEndpoint:
                 outcome.result, variables, stage.stage_variables
             )
             # A mapped value may come from the body ($response.body.x): it may hold a CR or LF.
-            if response_headers(mapped.headers, mapped.cookies) is None:
+            checked = response_headers(mapped.headers, mapped.cookies)
+            if checked is None:
                 trace.error = "Internal Server Error"
                 return responses.INTERNAL_SERVER_ERROR
-            return mapped
+            return mapped if checked is mapped.headers else replace(mapped, headers=checked)
         return outcome.result
 
     def _mapped(

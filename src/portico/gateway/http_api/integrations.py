@@ -15,7 +15,6 @@ cancelled (a function runs on to its own timeout, as on AWS).
 from __future__ import annotations
 
 import ipaddress
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -34,6 +33,7 @@ from portico.gateway.http_events import (
     HttpRequest,
     HttpResult,
     build_event,
+    is_token,
     map_result,
 )
 from portico.services.lambda_.permissions import ServiceSource
@@ -178,7 +178,6 @@ class LambdaProxy:
 
 
 VIA = "HTTP/1.1 AmazonAPIGateway"
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Headers of the backend's answer the gateway sets itself: its own Date, and no
 # Content-Encoding, since the body is passed on decoded.
 _SET_HERE = frozenset({"date", "content-encoding"})
@@ -283,7 +282,7 @@ def _node(address: str) -> str:
 
 def _forwarded_value(value: str) -> str:
     """A token as it is; anything else as a quoted string."""
-    if value and _TOKEN.fullmatch(value):
+    if is_token(value):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

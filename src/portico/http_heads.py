@@ -1,0 +1,112 @@
+"""Request heads, bounded: what a client can make the server hold, and for how long.
+
+uvicorn's httptools protocol keeps a request's head (request line and headers) until it is
+whole, however long it grows or however slowly it comes. `BoundedHeadProtocol` refuses a head
+over MAX_HEAD_BYTES with 431, and notes when each head began so that the server closes, with
+408, a connection whose head is overdue (`_Server.time_out_heads` in `server.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+# The most a request line and headers may take together; past it, 431 and the connection
+# closed. HTTP APIs' own quota (10,240 bytes) is lower; this bounds what any client can make
+# the server hold (the HTTP parser keeps a header whole until its end).
+MAX_HEAD_BYTES = 64 * 1024
+# How long a connection may take to send a request's head, from its first byte (or from the
+# connection's start); past it, 408 and the connection closed. Between requests, uvicorn's
+# keep-alive timeout applies.
+HEAD_TIMEOUT_SECONDS = 30.0
+
+
+class BoundedHeadProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol (httptools), with a bound on each request's head.
+
+    Without one, a client that sends a header without end makes the parser hold all of it:
+    one connection grew the server by 85 MB with a 50 MB header. Here a head whose request
+    line and headers take more than MAX_HEAD_BYTES gets `431 Request Header Fields Too
+    Large`, and the connection is closed. The bytes read while a head is incomplete are
+    counted as they come, so an endless one is cut off after MAX_HEAD_BYTES and one read
+    more; a head that arrives whole is measured once it is parsed.
+
+    It also notes when each head began, for the server to close connections whose head is
+    overdue (`time_out_head`): without that, a client that connects and sends nothing, or
+    sends a head a byte at a time, keeps its connection for ever."""
+
+    head_started: float | None = None  # loop time; None when no head is on its way
+    _head_bytes = 0  # read so far while the current head is incomplete
+    _received = 0  # the size of the read being parsed
+    _in_head = True  # a connection starts with a request's head to come
+    _refused = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.head_started = self.loop.time()
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        self._received = len(data)
+        super().data_received(data)
+        if self._in_head and not self._refused:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._refuse_head()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        self._head_bytes = 0
+        self.head_started = self.loop.time()
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self.head_started = None
+        if self._refused:
+            return
+        # What was read since the head began bounds its size: measured only when it may be over.
+        may_be_over = self._head_bytes + self._received > MAX_HEAD_BYTES
+        if may_be_over and self._head_size() > MAX_HEAD_BYTES:
+            self._refuse_head()
+            return
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self._refused:
+            super().on_message_complete()
+
+    def _head_size(self) -> int:
+        return len(self.url) + sum(len(name) + len(value) for name, value in self.headers)
+
+    def _refuse_head(self) -> None:
+        self.logger.warning("A request head longer than %d bytes was refused.", MAX_HEAD_BYTES)
+        self._refuse(431)
+
+    def time_out_head(self) -> None:
+        """The head is overdue: 408, and the connection closed."""
+        if not self._refused:
+            self._refuse(408)
+
+    def _refuse(self, status: int) -> None:
+        self._refused = True
+        self.head_started = None
+        message = STATUS_LINE[status][len(b"HTTP/1.1 000 ") : -2]
+        self.transport.write(
+            b"".join(
+                (
+                    STATUS_LINE[status],
+                    b"content-type: text/plain; charset=utf-8\r\n",
+                    b"content-length: %d\r\n" % len(message),
+                    b"connection: close\r\n\r\n",
+                    message,
+                )
+            )
+        )
+        self.transport.close()
