@@ -88,13 +88,19 @@ def stop_server(process: subprocess.Popen[str]) -> None:
     process.communicate(timeout=10)
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    running = start_server(tmp_path / "data", tmp_path / "server.log")
+def serving(base: Path) -> Iterator[Server]:
+    """A server with its data and log under `base`, stopped when the generator is closed: for
+    a fixture to `yield from`."""
+    running = start_server(base / "data", base / "server.log")
     try:
         yield running
     finally:
         stop_server(running.process)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    yield from serving(tmp_path)
 
 
 def wait_until_ready(process: subprocess.Popen[str]) -> str | None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Server, error_of, start_server, stop_server
+from tests.e2e.conftest import Server, error_of, serving
 
 FUNCTION_ARN = "arn:aws:lambda:eu-west-1:000000000000:function:fn"
 LOG_GROUP = "arn:aws:logs:eu-west-1:000000000000:log-group:access-logs"
@@ -23,12 +22,7 @@ INTEGRATIONS_FULL = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    base: Path = tmp_path_factory.mktemp("apigatewayv2-quotas")
-    running = start_server(base / "data", base / "server.log")
-    try:
-        yield running
-    finally:
-        stop_server(running.process)
+    yield from serving(tmp_path_factory.mktemp("apigatewayv2-quotas"))
 
 
 @pytest.fixture

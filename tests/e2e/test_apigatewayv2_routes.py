@@ -4,12 +4,11 @@ AWS's errors for bad route keys, duplicates, bad integrations and bad authorizer
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Server, error_of, start_server, stop_server
+from tests.e2e.conftest import Server, error_of, serving
 
 FUNCTION_ARN = "arn:aws:lambda:eu-west-1:000000000000:function:fn"
 INVOCATION_URI = (
@@ -23,12 +22,7 @@ BAD_PATH = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    base: Path = tmp_path_factory.mktemp("apigatewayv2-routes")
-    running = start_server(base / "data", base / "server.log")
-    try:
-        yield running
-    finally:
-        stop_server(running.process)
+    yield from serving(tmp_path_factory.mktemp("apigatewayv2-routes"))
 
 
 @pytest.fixture

@@ -143,6 +143,20 @@ def _api_with_route(
     return f"{api['ApiEndpoint']}/secret", authorizer_id
 
 
+def lambda_authorizer(arn: str, version: str = "2.0", **settings: Any) -> dict[str, Any]:
+    """CreateAuthorizer's members for a REQUEST authorizer on `arn` that reads the
+    Authorization header."""
+    return {
+        "AuthorizerType": "REQUEST",
+        "AuthorizerUri": (
+            f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations"
+        ),
+        "AuthorizerPayloadFormatVersion": version,
+        "IdentitySource": ["$request.header.Authorization"],
+        **settings,
+    }
+
+
 def test_jwt_authorizer(shared_server: Server, issuer: Issuer) -> None:
     url, _ = _api_with_route(
         shared_server,
@@ -182,15 +196,9 @@ def test_lambda_authorizer_with_simple_responses(shared_server: Server) -> None:
         shared_server,
         "simple",
         {"AuthorizationType": "CUSTOM"},
-        AuthorizerType="REQUEST",
-        AuthorizerUri=(
-            f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
-            f"{authorizer_arn}/invocations"
+        **lambda_authorizer(
+            authorizer_arn, EnableSimpleResponses=True, AuthorizerResultTtlInSeconds=0
         ),
-        AuthorizerPayloadFormatVersion="2.0",
-        EnableSimpleResponses=True,
-        IdentitySource=["$request.header.Authorization"],
-        AuthorizerResultTtlInSeconds=0,
     )
     assert httpx.get(url).status_code == 401  # no identity: the function is not asked
     allowed = httpx.get(url, headers={"authorization": "simple yes"})
@@ -209,14 +217,7 @@ def test_a_lambda_authorizer_its_function_does_not_permit_is_a_500(
         "unpermitted",
         {"AuthorizationType": "CUSTOM"},
         permit_authorizer=False,
-        AuthorizerType="REQUEST",
-        AuthorizerUri=(
-            f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
-            f"{authorizer_arn}/invocations"
-        ),
-        AuthorizerPayloadFormatVersion="2.0",
-        EnableSimpleResponses=True,
-        IdentitySource=["$request.header.Authorization"],
+        **lambda_authorizer(authorizer_arn, EnableSimpleResponses=True),
     )
     refused = httpx.get(url, headers={"authorization": "simple yes"})
     assert (refused.status_code, refused.json()) == (500, {"message": "Internal Server Error"})
@@ -233,15 +234,9 @@ def test_a_lambda_authorizer_that_answers_after_10_s_is_a_500(shared_server: Ser
         shared_server,
         "sleepy",
         {"AuthorizationType": "CUSTOM"},
-        AuthorizerType="REQUEST",
-        AuthorizerUri=(
-            f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
-            f"{authorizer_arn}/invocations"
+        **lambda_authorizer(
+            authorizer_arn, EnableSimpleResponses=True, AuthorizerResultTtlInSeconds=0
         ),
-        AuthorizerPayloadFormatVersion="2.0",
-        EnableSimpleResponses=True,
-        IdentitySource=["$request.header.Authorization"],
-        AuthorizerResultTtlInSeconds=0,
     )
     assert httpx.get(url, headers={"authorization": "sleep 0.5"}).status_code == 200
     started = time.monotonic()
@@ -257,14 +252,7 @@ def test_lambda_authorizer_with_an_iam_policy(shared_server: Server) -> None:
         shared_server,
         "policy",
         {"AuthorizationType": "CUSTOM"},
-        AuthorizerType="REQUEST",
-        AuthorizerUri=(
-            f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
-            f"{authorizer_arn}/invocations"
-        ),
-        AuthorizerPayloadFormatVersion="1.0",
-        IdentitySource=["$request.header.Authorization"],
-        AuthorizerResultTtlInSeconds=300,
+        **lambda_authorizer(authorizer_arn, "1.0", AuthorizerResultTtlInSeconds=300),
     )
     allowed = httpx.get(url, headers={"authorization": "policy yes"})
     assert allowed.status_code == 200, allowed.text

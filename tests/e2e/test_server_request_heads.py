@@ -6,23 +6,17 @@ from __future__ import annotations
 import socket
 import urllib.parse
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from portico.http_heads import MAX_HEAD_BYTES
-from tests.e2e.conftest import Server, start_server, stop_server
+from tests.e2e.conftest import Server, serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    base: Path = tmp_path_factory.mktemp("request-heads")
-    running = start_server(base / "data", base / "server.log")
-    try:
-        yield running
-    finally:
-        stop_server(running.process)
+    yield from serving(tmp_path_factory.mktemp("request-heads"))
 
 
 def address(server: Server) -> tuple[str, int]:
