@@ -378,16 +378,18 @@ def handler(event, context):
         "/framing": {"headers": {"content-length": "999", "transfer-encoding": "chunked",
                                  "connection": "close", "date": "yesterday", "x-kept": "yes"}},
         "/unicode": {"headers": {"x-cup": "caf\\u00e9 \\u2615"}},
+        "/informational": {"statusCode": 101},
     }
     return {"statusCode": 200, "body": "ok", **answers[event["rawPath"]]}
 """
 
 
 def test_function_headers_no_response_can_carry_are_a_500(shared_server: Server) -> None:
-    """Not a connection dropped, a response split or a header injected: AWS's 500."""
+    """Not a connection dropped, a response split, a header injected or a client left
+    waiting after a 1xx: AWS's 500."""
     api = quick_api(shared_server, function(shared_server, "bad-headers", source=HEADERS_BY_PATH))
     with httpx.Client() as client:
-        for path in ("/split", "/name", "/cookie"):
+        for path in ("/split", "/name", "/cookie", "/informational"):
             answer = client.get(api["ApiEndpoint"] + path)
             assert (answer.status_code, answer.json()) == (
                 500,

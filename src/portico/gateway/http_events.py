@@ -27,6 +27,9 @@ Event = dict[str, Any]
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _TEXT_SUBTYPES = ("json", "xml", "javascript", "x-www-form-urlencoded", "yaml", "csv")
 INTERNAL_SERVER_ERROR = b'{"Message":"Internal Server Error"}'
+# A function's status code must be a final one: a 1xx would leave the client waiting for
+# the response it announces (or switching protocols).
+FIRST_FINAL_STATUS = 200
 # Headers a function's answer does not set: the gateway frames the response (Content-Length,
 # Transfer-Encoding), owns the client's connection (Connection, Keep-Alive) and dates it.
 GATEWAY_HEADERS = frozenset(
@@ -305,7 +308,7 @@ def _structured(value: dict[str, Any]) -> HttpResult | None:
         code = int(status)
     except ValueError:
         return None
-    if not 100 <= code <= 599:
+    if not FIRST_FINAL_STATUS <= code <= 599:  # a 1xx cannot end an exchange
         return None
     headers = {"content-type": "application/json"}
     given = value.get("headers")

@@ -180,6 +180,9 @@ def test_function_errors_and_bad_results_are_502() -> None:
         (b'{"errorMessage": "boom"}', True),
         (b'{"statusCode": "abc"}', False),
         (b'{"statusCode": 99}', False),
+        (b'{"statusCode": 100}', False),  # a 1xx is no final answer
+        (b'{"statusCode": 101}', False),
+        (b'{"statusCode": "199"}', False),
         (b'{"statusCode": 200, "body": "%%%", "isBase64Encoded": true}', False),
     ):
         result = map_result(payload, failed=failed)

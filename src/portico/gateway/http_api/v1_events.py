@@ -42,6 +42,7 @@ from urllib.parse import parse_qsl
 from portico.gateway import payloads
 from portico.gateway.http_api import responses
 from portico.gateway.http_events import (
+    FIRST_FINAL_STATUS,
     Event,
     HttpRequest,
     HttpResult,
@@ -212,7 +213,7 @@ def _status(value: Any) -> int:
         status = int(value)
     except ValueError:
         raise _Malformed from None
-    if not 100 <= status <= 599:
+    if not FIRST_FINAL_STATUS <= status <= 599:
         raise _Malformed
     return status
 

@@ -278,6 +278,8 @@ def test_single_set_cookie_header_is_a_cookie() -> None:
         b'{"message": "no status code"}',
         b'{"statusCode": "abc"}',
         b'{"statusCode": 99}',
+        b'{"statusCode": 101}',
+        b'{"statusCode": 100}',
         b'{"statusCode": true}',
         b'{"statusCode": 200, "body": {"json": "object"}}',
         b'{"statusCode": 200, "body": "%%%", "isBase64Encoded": true}',
