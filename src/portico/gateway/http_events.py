@@ -15,7 +15,7 @@ import functools
 import json
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -301,7 +301,18 @@ def map_result(payload: bytes, failed: bool = False) -> HttpResult:
 
 
 def _structured(value: dict[str, Any]) -> HttpResult | None:
-    status = value["statusCode"]
+    code = _status_code(value["statusCode"])
+    given = _headers_and_cookies_of(value)
+    if code is None or given is None:
+        return None
+    headers, cookies = given
+    body = _body(value.get("body"), bool(value.get("isBase64Encoded")))
+    if body is None:
+        return None
+    return HttpResult(code, headers, cookies, body)
+
+
+def _status_code(status: Any) -> int | None:
     if isinstance(status, bool) or not isinstance(status, int | str):
         return None
     try:
@@ -310,27 +321,49 @@ def _structured(value: dict[str, Any]) -> HttpResult | None:
         return None
     if not FIRST_FINAL_STATUS <= code <= 599:  # a 1xx cannot end an exchange
         return None
+    return code
+
+
+def _headers_and_cookies_of(value: dict[str, Any]) -> tuple[dict[str, str], tuple[str, ...]] | None:
+    """The answer's `headers` (an object of scalars) and `cookies` (a list of them), as they
+    can be sent; None when they are malformed."""
     headers = {"content-type": "application/json"}
     given = value.get("headers")
-    if given:
-        for name, header in given.items():
-            headers[str(name).lower()] = _header_value(header)
-    cookies = tuple(str(cookie) for cookie in value.get("cookies") or ())
-    if given or cookies:
-        checked = response_headers(headers, cookies)
-        if checked is None:
-            return None
-        headers = checked
-    body = _body(value.get("body"), bool(value.get("isBase64Encoded")))
-    if body is None:
+    listed = value.get("cookies")
+    if not given and not listed:
+        return headers, ()
+    if (given and not isinstance(given, dict)) or (listed and not isinstance(listed, list)):
         return None
-    return HttpResult(code, headers, cookies, body)
+    try:
+        if given:
+            for name, header in given.items():
+                text = header if type(header) is str else scalar_text(header)
+                if text is not None:  # a null value sets no header
+                    headers[str(name).lower()] = text
+        cookies = tuple(_texts(listed)) if listed else ()
+    except ValueError:
+        return None
+    checked = response_headers(headers, cookies)
+    return None if checked is None else (checked, cookies)
 
 
-def _header_value(value: Any) -> str:
+def _texts(values: list[Any]) -> Iterator[str]:
+    for value in values:
+        text = value if type(value) is str else scalar_text(value)
+        if text is not None:
+            yield text
+
+
+def scalar_text(value: Any) -> str | None:
+    """A header value or cookie as a function may give it: text, a number or a boolean
+    (`true`/`false`); None for null. ValueError for an object or a list."""
+    if value is None:
+        return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value if isinstance(value, str) else str(value)
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise ValueError(f"not a scalar: {type(value).__name__}")
 
 
 def _body(body: Any, encoded: bool) -> bytes | None:

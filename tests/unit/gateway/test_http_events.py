@@ -241,3 +241,36 @@ def test_header_values_beyond_latin_1_go_as_utf_8() -> None:
 def test_no_headers_at_all_can_be_sent() -> None:
     assert response_headers({}, ()) == {}
     assert response_headers({}, ("a=1",)) == {}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"headers": ["x-a"]},  # headers are an object
+        {"headers": {"x-a": {"nested": 1}}},  # of scalars
+        {"headers": {"x-a": ["1", "2"]}},
+        {"cookies": "a=1"},  # cookies are a list (not a string to split into characters)
+        {"cookies": [{"a": 1}]},
+    ],
+)
+def test_headers_and_cookies_of_the_wrong_shape_make_the_answer_malformed(
+    answer: dict[str, object],
+) -> None:
+    result = map_result(json.dumps({"statusCode": 200, "body": "ok", **answer}).encode())
+    assert result.status == 502
+
+
+def test_scalar_header_values_are_text_and_null_sets_nothing() -> None:
+    answer = {
+        "statusCode": 200,
+        "headers": {"x-n": 7, "x-f": 1.5, "x-b": False, "x-null": None},
+        "cookies": ["a=1", None, 2],
+    }
+    result = map_result(json.dumps(answer).encode())
+    assert result.headers == {
+        "content-type": "application/json",
+        "x-n": "7",
+        "x-f": "1.5",
+        "x-b": "false",
+    }
+    assert result.cookies == ("a=1", "2")

@@ -50,6 +50,7 @@ from portico.gateway.http_events import (
     clf_time,
     encode_body,
     response_headers,
+    scalar_text,
 )
 
 DEFAULT_ROUTE = "$default"
@@ -247,13 +248,10 @@ def _members(value: Any) -> list[tuple[str, Any]]:
 
 
 def _scalar(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    raise _Malformed
+    try:
+        return scalar_text(value)
+    except ValueError:
+        raise _Malformed from None
 
 
 def _body(body: Any, encoded: Any) -> bytes:
