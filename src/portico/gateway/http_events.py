@@ -306,7 +306,8 @@ def _structured(value: dict[str, Any]) -> HttpResult | None:
     if code is None or given is None:
         return None
     headers, cookies = given
-    body = _body(value.get("body"), bool(value.get("isBase64Encoded")))
+    # Only JSON true says the body is base64, as 1.0 reads it (the string "false" is truthy).
+    body = _body(value.get("body"), value.get("isBase64Encoded") is True)
     if body is None:
         return None
     return HttpResult(code, headers, cookies, body)

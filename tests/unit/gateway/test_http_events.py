@@ -274,3 +274,11 @@ def test_scalar_header_values_are_text_and_null_sets_nothing() -> None:
         "x-b": "false",
     }
     assert result.cookies == ("a=1", "2")
+
+
+def test_only_json_true_marks_a_base64_body() -> None:
+    for flag in ("false", "true", 1, None):
+        answer = {"statusCode": 200, "body": "aGk=", "isBase64Encoded": flag}
+        assert map_result(json.dumps(answer).encode()).body == b"aGk="
+    answer = {"statusCode": 200, "body": "aGk=", "isBase64Encoded": True}
+    assert map_result(json.dumps(answer).encode()).body == b"hi"
