@@ -301,7 +301,7 @@ def map_result(payload: bytes, failed: bool = False) -> HttpResult:
 
 
 def _structured(value: dict[str, Any]) -> HttpResult | None:
-    code = _status_code(value["statusCode"])
+    code = status_code(value["statusCode"])
     given = _headers_and_cookies_of(value)
     if code is None or given is None:
         return None
@@ -313,7 +313,8 @@ def _structured(value: dict[str, Any]) -> HttpResult | None:
     return HttpResult(code, headers, cookies, body)
 
 
-def _status_code(status: Any) -> int | None:
+def status_code(status: Any) -> int | None:
+    """A function's `statusCode` (a number or its text) as a final status; None if it is none."""
     if isinstance(status, bool) or not isinstance(status, int | str):
         return None
     try:

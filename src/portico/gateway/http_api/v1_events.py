@@ -42,7 +42,6 @@ from urllib.parse import parse_qsl
 from portico.gateway import payloads
 from portico.gateway.http_api import responses
 from portico.gateway.http_events import (
-    FIRST_FINAL_STATUS,
     Event,
     HttpRequest,
     HttpResult,
@@ -51,6 +50,7 @@ from portico.gateway.http_events import (
     encode_body,
     response_headers,
     scalar_text,
+    status_code,
 )
 
 DEFAULT_ROUTE = "$default"
@@ -208,13 +208,8 @@ def _response(document: dict[str, Any]) -> HttpResult:
 
 
 def _status(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise _Malformed
-    try:
-        status = int(value)
-    except ValueError:
-        raise _Malformed from None
-    if not FIRST_FINAL_STATUS <= status <= 599:
+    status = status_code(value)
+    if status is None:
         raise _Malformed
     return status
 
