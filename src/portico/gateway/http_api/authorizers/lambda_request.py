@@ -49,17 +49,11 @@ class LambdaSettings:
 
 class LambdaRequestAuthorizer:
     def __init__(
-        self,
-        settings: LambdaSettings,
-        invoke: Invoke,
-        clock: Callable[[], float],
-        *,
-        timeout: float = RESPONSE_TIMEOUT_SECONDS,
+        self, settings: LambdaSettings, invoke: Invoke, clock: Callable[[], float]
     ) -> None:
         self._settings = settings
         self._invoke = invoke
         self._clock = clock
-        self._timeout = timeout
         self._simple = settings.simple_responses and settings.payload_version == "2.0"
         caching = settings.ttl_seconds > 0 and bool(settings.identity_sources)
         self._cache = ResultCache[Verdict](settings.ttl_seconds, clock) if caching else None
@@ -96,11 +90,13 @@ class LambdaRequestAuthorizer:
                 target.function_name,
                 target.qualifier,
                 event,
-                within=self._timeout,
+                within=RESPONSE_TIMEOUT_SECONDS,
                 source=source if settings.as_service else None,
             )
         except TimeoutError:
-            return self._failed(request, f"the function did not answer within {self._timeout:g} s")
+            return self._failed(
+                request, f"the function did not answer within {RESPONSE_TIMEOUT_SECONDS:g} s"
+            )
         except AwsError as error:
             return self._failed(request, str(error))
         if result.function_error:
