@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gzip
 import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -411,9 +413,14 @@ def test_function_headers_no_response_can_carry_are_a_500(shared_server: Server)
 
 
 class _Backend(BaseHTTPRequestHandler):
-    """An HTTP backend that answers with what it was asked."""
+    """An HTTP backend that answers with what it was asked, and a few that misbehave."""
 
     def _answer(self) -> None:
+        special = self._SPECIAL.get(self.path)
+        if special is not None:
+            with contextlib.suppress(OSError):  # the gateway stopped listening: as it should
+                special(self)
+            return
         length = int(self.headers.get("content-length") or 0)
         document = {
             "method": self.command,
@@ -428,6 +435,43 @@ class _Backend(BaseHTTPRequestHandler):
         self.send_header("content-length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _trickle(self) -> None:
+        """40 bytes, one every 0.2 s."""
+        self.send_response(200)
+        self.send_header("content-length", "40")
+        self.end_headers()
+        for _ in range(40):
+            self.wfile.write(b"x")
+            self.wfile.flush()
+            time.sleep(0.2)
+
+    def _huge(self) -> None:
+        """A body over the 10 MB payload quota."""
+        size = 10 * 1024 * 1024 + 1
+        self.send_response(200)
+        self.send_header("content-length", str(size))
+        self.end_headers()
+        self.wfile.write(bytes(size))
+
+    def _compressed(self) -> None:
+        """gzip when the client asks for it, and what it asked for in x-asked."""
+        asked = self.headers.get("accept-encoding", "(none)")
+        data = GREETING
+        self.send_response(200)
+        if "gzip" in asked:
+            data = gzip.compress(data)
+            self.send_header("content-encoding", "gzip")
+        self.send_header("x-asked", asked)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    _SPECIAL: ClassVar[dict[str, Callable[[_Backend], None]]] = {
+        "/trickle": _trickle,
+        "/huge": _huge,
+        "/compressed": _compressed,
+    }
 
     do_GET = do_POST = do_PUT = _answer
 
@@ -488,6 +532,51 @@ def test_http_proxy_with_parameter_mapping(shared_server: Server, backend: str) 
     assert seen["headers"]["via"] == "HTTP/1.1 AmazonAPIGateway"
     assert not [name for name in seen["headers"] if name.startswith("x-forwarded-")]
     assert answer.headers["x-mapped"] == "yes"
+
+
+GREETING = b"hello from the backend " * 100
+
+
+def test_http_proxy_answers_come_as_they_came_within_the_timeout_and_quota(
+    shared_server: Server, backend: str
+) -> None:
+    gateway = shared_server.client("apigatewayv2")
+    api = gateway.create_api(Name="backend", ProtocolType="HTTP")
+    integration = gateway.create_integration(
+        ApiId=api["ApiId"],
+        IntegrationType="HTTP_PROXY",
+        IntegrationMethod="ANY",
+        IntegrationUri=backend,
+        PayloadFormatVersion="1.0",
+        TimeoutInMillis=1000,
+    )
+    gateway.create_route(
+        ApiId=api["ApiId"],
+        RouteKey="$default",
+        Target=f"integrations/{integration['IntegrationId']}",
+    )
+    gateway.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
+    endpoint = api["ApiEndpoint"]
+    with httpx.Client(timeout=30) as client:
+        # The timeout counts for the whole answer, not for each piece of it.
+        started = time.monotonic()
+        slow = client.get(endpoint + "/trickle")
+        assert (slow.status_code, slow.json()) == (504, {"message": "Gateway Timeout"})
+        assert time.monotonic() - started < 4
+        huge = client.get(endpoint + "/huge")
+        assert (huge.status_code, huge.json()) == (500, {"message": "Internal Server Error"})
+        # A compressed body is passed on compressed, for the client that asked for it.
+        packed = client.get(endpoint + "/compressed", headers={"accept-encoding": "gzip"})
+        assert packed.status_code == 200
+        assert (packed.headers["content-encoding"], packed.headers["x-asked"]) == ("gzip", "gzip")
+        assert int(packed.headers["content-length"]) == len(gzip.compress(GREETING))
+        assert packed.content == GREETING
+        # A client that asks for no encoding is not made to ask for one.
+        client.headers.pop("accept-encoding")
+        plain = client.get(endpoint + "/compressed")
+        assert (plain.status_code, plain.content) == (200, GREETING)
+        assert "content-encoding" not in plain.headers
+        assert plain.headers["x-asked"] == "(none)"
 
 
 def test_a_storm_of_cold_starts_is_answered_whole(tmp_path: Path) -> None:

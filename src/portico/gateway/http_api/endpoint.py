@@ -28,7 +28,11 @@ from portico.gateway.http_api.authorization import AuthRequest, Granted
 from portico.gateway.http_api.authorizers import IamGranted
 from portico.gateway.http_api.compiled import CompiledRoute, CompiledStage
 from portico.gateway.http_api.cors import request_origin
-from portico.gateway.http_api.integrations import IntegrationOutcome, IntegrationRequest
+from portico.gateway.http_api.integrations import (
+    PAYLOAD_QUOTA_BYTES,
+    IntegrationOutcome,
+    IntegrationRequest,
+)
 from portico.gateway.http_api.mapping import MappableRequest, RequestMapping
 from portico.gateway.http_api.metrics import Metrics
 from portico.gateway.http_api.registry import HttpApiRegistry
@@ -43,7 +47,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 logger = logging.getLogger(__name__)
 
 PATH_PREFIX = "/_aws/execute-api/"
-MAX_BODY_BYTES = 10 * 1024 * 1024  # the HTTP API payload quota
+MAX_BODY_BYTES = PAYLOAD_QUOTA_BYTES
 _HOST = re.compile(r"^([0-9a-z]{10})\.execute-api\.(?:[a-z0-9-]+\.)?localhost(?::\d+)?$")
 
 

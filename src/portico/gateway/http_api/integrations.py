@@ -7,13 +7,16 @@ An HTTP proxy's backend gets what HTTP APIs send: the client's X-Forwarded-* hea
 into one standard `Forwarded` header, the client's own address, host and protocol appended
 (`for=203.0.113.7;host=api.example.com;proto=https`), and `Via: HTTP/1.1 AmazonAPIGateway`.
 
-Both keep to the integration's timeout (TimeoutInMillis): a function that answers too late
-gets 503 Service Unavailable, an HTTP backend 504 Gateway Timeout; the late work is not
-cancelled (a function runs on to its own timeout, as on AWS).
+Both keep to the integration's timeout (TimeoutInMillis), counted for the whole answer: a
+function that answers too late gets 503 Service Unavailable, an HTTP backend 504 Gateway
+Timeout (a backend sending its body a byte at a time is cut off too); the late work is not
+cancelled (a function runs on to its own timeout, as on AWS). A backend's body is passed on
+as it came, compressed or not, and held to the payload quota (10 MB): a larger one is a 500.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import time
 from collections.abc import Callable
@@ -39,6 +42,7 @@ from portico.gateway.http_events import (
 from portico.services.lambda_.permissions import ServiceSource
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
+PAYLOAD_QUOTA_BYTES = 10 * 1024 * 1024  # requests and answers alike
 # Headers that belong to one connection, not to the request (RFC 9110 7.6.1), and those the
 # forwarding itself sets.
 _HOP_BY_HOP = frozenset(
@@ -178,9 +182,8 @@ class LambdaProxy:
 
 
 VIA = "HTTP/1.1 AmazonAPIGateway"
-# Headers of the backend's answer the gateway sets itself: its own Date, and no
-# Content-Encoding, since the body is passed on decoded.
-_SET_HERE = frozenset({"date", "content-encoding"})
+# Headers of the backend's answer the gateway sets itself: its own Date.
+_SET_HERE = frozenset({"date"})
 # Characters a path segment may hold as they are (RFC 3986), besides the unreserved ones.
 _PATH_SAFE = "/!$&'()*+,;=:@"
 
@@ -228,17 +231,16 @@ class HttpProxy:
         headers.append(("forwarded", forwarded(incoming, request.context.domain_name)))
         headers.append(("via", VIA))
         try:
-            answer = await self._client.request(
-                method,
-                self.url_for(request),
-                headers=headers,
-                content=incoming.body,
-                timeout=self._timeout,
-            )
-        except httpx.TimeoutException:
+            async with asyncio.timeout(self._timeout):
+                url = self.url_for(request)
+                answer, body = await self._exchange(method, url, headers, incoming)
+        except (TimeoutError, httpx.TimeoutException):
             return _outcome(responses.GATEWAY_TIMEOUT, None, started, "timeout")
-        except (httpx.HTTPError, ValueError) as error:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
             return _outcome(responses.INTERNAL_SERVER_ERROR, None, started, str(error))
+        if body is None:
+            too_large = f"response body over {PAYLOAD_QUOTA_BYTES} bytes"
+            return _outcome(responses.INTERNAL_SERVER_ERROR, answer.status_code, started, too_large)
         kept: dict[str, str] = {}
         cookies: list[str] = []
         for name, value in answer.headers.multi_items():
@@ -247,8 +249,30 @@ class HttpProxy:
                 cookies.append(value)
             elif key not in _HOP_BY_HOP and key not in _SET_HERE:
                 kept[key] = f"{kept[key]},{value}" if key in kept else value
-        result = HttpResult(answer.status_code, kept, tuple(cookies), answer.content)
+        result = HttpResult(answer.status_code, kept, tuple(cookies), body)
         return _outcome(result, answer.status_code, started, "")
+
+    async def _exchange(
+        self, method: str, url: str, headers: list[tuple[str, str]], incoming: HttpRequest
+    ) -> tuple[httpx.Response, bytes | None]:
+        """The backend's answer and its body as it came (None past the payload quota)."""
+        outgoing = self._client.build_request(
+            method, url, headers=headers, content=incoming.body, timeout=self._timeout
+        )
+        if not any(name.lower() == "accept-encoding" for name, _value in incoming.headers):
+            outgoing.headers.pop("accept-encoding", None)  # httpx asks for gzip by default
+        answer = await self._client.send(outgoing, stream=True)
+        try:
+            parts: list[bytes] = []
+            size = 0
+            async for part in answer.aiter_raw():
+                size += len(part)
+                if size > PAYLOAD_QUOTA_BYTES:
+                    return answer, None
+                parts.append(part)
+            return answer, b"".join(parts)
+        finally:
+            await answer.aclose()
 
 
 def forwarded(request: HttpRequest, domain_name: str) -> str:
