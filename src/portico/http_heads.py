@@ -1,9 +1,10 @@
-"""Request heads, bounded: what a client can make the server hold, and for how long.
+"""Requests, bounded: what a client can make the server hold, and for how long.
 
 uvicorn's httptools protocol keeps a request's head (request line and headers) until it is
-whole, however long it grows or however slowly it comes. `BoundedHeadProtocol` refuses a head
-over MAX_HEAD_BYTES with 431, and notes when each head began so that the server closes, with
-408, a connection whose head is overdue (`_Server.time_out_heads` in `server.py`).
+whole, however long it grows or however slowly it comes, and waits for a body for ever.
+`BoundedHeadProtocol` refuses a head over MAX_HEAD_BYTES with 431, and notes when each head
+began and when a body last moved, so that the server closes, with 408, a connection whose
+head is overdue or whose body has stalled (`_Server.time_out_requests` in `server.py`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 # the server hold (the HTTP parser keeps a header whole until its end).
 MAX_HEAD_BYTES = 64 * 1024
 # How long a connection may take to send a request's head, from its first byte (or from the
-# connection's start); past it, 408 and the connection closed. Between requests, uvicorn's
-# keep-alive timeout applies.
-HEAD_TIMEOUT_SECONDS = 30.0
+# connection's start), and how long a request's body may send nothing while the server reads;
+# past either, 408 and the connection closed. Between requests, uvicorn's keep-alive timeout
+# applies.
+REQUEST_TIMEOUT_SECONDS = 30.0
 
 
 class BoundedHeadProtocol(HttpToolsProtocol):
@@ -34,9 +36,13 @@ class BoundedHeadProtocol(HttpToolsProtocol):
 
     It also notes when each head began, for the server to close connections whose head is
     overdue (`time_out_head`): without that, a client that connects and sends nothing, or
-    sends a head a byte at a time, keeps its connection for ever."""
+    sends a head a byte at a time, keeps its connection for ever. And it notes when a body
+    last brought bytes, for the server to close connections whose body has stalled
+    (`time_out_body`): a client that announced a body and stopped sending it kept its
+    connection, and the request waiting on it, for ever."""
 
     head_started: float | None = None  # loop time; None when no head is on its way
+    body_moved: float | None = None  # loop time; None when no body is on its way
     _head_bytes = 0  # read so far while the current head is incomplete
     _received = 0  # the size of the read being parsed
     _in_head = True  # a connection starts with a request's head to come
@@ -73,12 +79,16 @@ class BoundedHeadProtocol(HttpToolsProtocol):
             self._refuse_head()
             return
         super().on_headers_complete()
+        if not self.parser.should_upgrade():
+            self.body_moved = self.loop.time()  # until the message is complete
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:
+            self.body_moved = self.loop.time()
             super().on_body(body)
 
     def on_message_complete(self) -> None:
+        self.body_moved = None
         if not self._refused:
             super().on_message_complete()
 
@@ -94,9 +104,26 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         if not self._refused:
             self._refuse(408)
 
+    def time_out_body(self) -> None:
+        """The body has sent nothing for too long: 408, and the connection closed. Not when
+        the server is the one not reading (the application has not asked for more, or has
+        not yet let a client that expects 100-continue send), nor once the application has
+        begun to answer; a body still coming after the whole answer just ends the
+        connection."""
+        cycle = self.cycle
+        if self._refused or cycle is None:
+            return
+        if self.flow.read_paused or cycle.waiting_for_100_continue:
+            self.body_moved = self.loop.time()
+        elif cycle.response_complete:
+            self.body_moved = None
+            self.transport.close()
+        elif not cycle.response_started:
+            self._refuse(408)
+
     def _refuse(self, status: int) -> None:
         self._refused = True
-        self.head_started = None
+        self.head_started = self.body_moved = None
         message = STATUS_LINE[status][len(b"HTTP/1.1 000 ") : -2]
         self.transport.write(
             b"".join(

@@ -20,7 +20,7 @@ import uvicorn
 
 from portico.app import HEALTH_PATH, Portico, create_app
 from portico.credentials import credentials_path
-from portico.http_heads import HEAD_TIMEOUT_SECONDS, BoundedHeadProtocol
+from portico.http_heads import REQUEST_TIMEOUT_SECONDS, BoundedHeadProtocol
 from portico.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -146,24 +146,31 @@ class _Server(uvicorn.Server):
       the signal once it has shut down); a second one stops waiting for open connections,
       a third exits at once;
     - its listening socket is a `_Listener`, which accepts connections all at once;
-    - once a second, connections whose request head is overdue (`head_timeout`) are closed."""
+    - once a second, connections whose request head is overdue, or whose request body has
+      stalled (`request_timeout`), are closed."""
 
-    def __init__(self, config: uvicorn.Config, head_timeout: float = HEAD_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, config: uvicorn.Config, request_timeout: float = REQUEST_TIMEOUT_SECONDS
+    ) -> None:
         super().__init__(config)
-        self.head_timeout = head_timeout
+        self.request_timeout = request_timeout
 
     async def on_tick(self, counter: int) -> bool:
         if counter % 10 == 0:  # uvicorn ticks every 0.1 s
-            self.time_out_heads()
+            self.time_out_requests()
         return await super().on_tick(counter)
 
-    def time_out_heads(self) -> None:
-        overdue = asyncio.get_running_loop().time() - self.head_timeout
+    def time_out_requests(self) -> None:
+        overdue = asyncio.get_running_loop().time() - self.request_timeout
         for connection in list(self.server_state.connections):
             if isinstance(connection, BoundedHeadProtocol):
                 started = connection.head_started
                 if started is not None and started < overdue:
                     connection.time_out_head()
+                    continue
+                moved = connection.body_moved
+                if moved is not None and moved < overdue:
+                    connection.time_out_body()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

@@ -1,5 +1,5 @@
-"""The server closes connections whose request head is overdue: real sockets, uvicorn with
-Portico's protocol and server on uvloop, a head timeout of half a second."""
+"""The server closes connections whose request head is overdue or whose body has stalled: real
+sockets, uvicorn with Portico's protocol and server on uvloop, a timeout of half a second."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import uvicorn
 import uvloop
 
-from portico.http_heads import HEAD_TIMEOUT_SECONDS, BoundedHeadProtocol
+from portico.http_heads import REQUEST_TIMEOUT_SECONDS, BoundedHeadProtocol
 from portico.server import _bind, _Server
 
 TIMEOUT = 0.5
@@ -35,12 +35,12 @@ async def echo_length(
 
 
 @asynccontextmanager
-async def serving() -> AsyncIterator[tuple[str, int]]:
+async def serving(app: Any = echo_length) -> AsyncIterator[tuple[str, int]]:
     [sock] = _bind("127.0.0.1", 0, 64)
     config = uvicorn.Config(
-        echo_length, http=BoundedHeadProtocol, lifespan="off", log_level="error", loop="none"
+        app, http=BoundedHeadProtocol, lifespan="off", log_level="error", loop="none"
     )
-    server = _Server(config, head_timeout=TIMEOUT)
+    server = _Server(config, request_timeout=TIMEOUT)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)
@@ -60,7 +60,7 @@ def run(test: Callable[[], Awaitable[None]]) -> None:
 
 
 def test_the_default_timeout_is_30_s() -> None:
-    assert HEAD_TIMEOUT_SECONDS == 30.0
+    assert REQUEST_TIMEOUT_SECONDS == 30.0
 
 
 def test_a_connection_that_sends_nothing_is_closed_with_408() -> None:
@@ -113,9 +113,9 @@ def test_heads_within_the_timeout_and_slow_bodies_are_served() -> None:
                 writer.write(piece)
                 await writer.drain()
                 await asyncio.sleep(TIMEOUT / 5)
-            # a body that takes longer than the head timeout: not the head's to bound
+            # a body that takes longer than the timeout in all, but never stalls for as long
             for piece in (b"ab", b"cd", b"ef"):
-                await asyncio.sleep(TIMEOUT)
+                await asyncio.sleep(TIMEOUT * 0.4)
                 writer.write(piece)
                 await writer.drain()
             status = await asyncio.wait_for(reader.readline(), 5)
@@ -128,5 +128,47 @@ def test_heads_within_the_timeout_and_slow_bodies_are_served() -> None:
             await writer.drain()
             assert await asyncio.wait_for(reader.readline(), 5) == b"HTTP/1.1 200 OK\r\n"
             writer.close()
+
+    run(body)
+
+
+def test_a_body_that_stalls_is_cut_off_with_408() -> None:
+    async def body() -> None:
+        async with serving() as (host, port):
+            reader, writer = await asyncio.open_connection(host, port)
+            try:
+                writer.write(b"POST / HTTP/1.1\r\nhost: portico\r\ncontent-length: 100\r\n\r\na")
+                await writer.drain()
+                started = asyncio.get_running_loop().time()
+                assert (await answer(reader)).startswith(TIMED_OUT)
+                waited = asyncio.get_running_loop().time() - started
+                assert TIMEOUT <= waited < TIMEOUT + 2
+            finally:
+                writer.close()  # else a failure here would leave the server waiting for it
+
+    run(body)
+
+
+async def answer_first(
+    scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any
+) -> None:
+    """Answers at once, before reading the body."""
+    headers = [(b"content-length", b"2")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def test_a_body_still_coming_after_the_answer_ends_the_connection_when_it_stalls() -> None:
+    async def body() -> None:
+        async with serving(answer_first) as (host, port):
+            reader, writer = await asyncio.open_connection(host, port)
+            try:
+                writer.write(b"POST / HTTP/1.1\r\nhost: portico\r\ncontent-length: 100\r\n\r\na")
+                await writer.drain()
+                everything = await answer(reader)
+                assert everything.startswith(b"HTTP/1.1 200 OK\r\n")
+                assert everything.endswith(b"ok")
+            finally:
+                writer.close()
 
     run(body)
