@@ -1,6 +1,6 @@
 """Running Portico: uvicorn serving the app, a listener that accepts connections all at once,
-request heads bounded in size and time (`http_heads`), a ready line once it listens, clean
-SIGTERM."""
+requests bounded in size and time and answers in time (`http_bounds`), a ready line once it
+listens, clean SIGTERM."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import uvicorn
 
 from portico.app import HEALTH_PATH, Portico, create_app
 from portico.credentials import credentials_path
-from portico.http_heads import REQUEST_TIMEOUT_SECONDS, BoundedHeadProtocol
+from portico.http_bounds import REQUEST_TIMEOUT_SECONDS, BoundedHttpProtocol
 from portico.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -146,8 +146,8 @@ class _Server(uvicorn.Server):
       the signal once it has shut down); a second one stops waiting for open connections,
       a third exits at once;
     - its listening socket is a `_Listener`, which accepts connections all at once;
-    - once a second, connections whose request head is overdue, or whose request body has
-      stalled (`request_timeout`), are closed."""
+    - once a second, connections whose request head is overdue, whose request body has
+      stalled or whose response has not moved (`request_timeout`) are closed."""
 
     def __init__(
         self, config: uvicorn.Config, request_timeout: float = REQUEST_TIMEOUT_SECONDS
@@ -161,16 +161,21 @@ class _Server(uvicorn.Server):
         return await super().on_tick(counter)
 
     def time_out_requests(self) -> None:
-        overdue = asyncio.get_running_loop().time() - self.request_timeout
+        now = asyncio.get_running_loop().time()
+        overdue = now - self.request_timeout
         for connection in list(self.server_state.connections):
-            if isinstance(connection, BoundedHeadProtocol):
-                started = connection.head_started
-                if started is not None and started < overdue:
-                    connection.time_out_head()
-                    continue
-                moved = connection.body_moved
-                if moved is not None and moved < overdue:
-                    connection.time_out_body()
+            if not isinstance(connection, BoundedHttpProtocol):
+                continue
+            started = connection.head_started
+            moved = connection.body_moved
+            if started is not None and started < overdue:
+                connection.time_out_head()
+            elif moved is not None and moved < overdue:
+                connection.time_out_body()
+            else:
+                unsent_since = connection.unsent_since(now)
+                if unsent_since is not None and unsent_since < overdue:
+                    connection.drop()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -221,7 +226,7 @@ async def serve(settings: Settings, example: Path | None = None) -> None:
         host=settings.host,
         port=settings.port,
         loop="none",
-        http=BoundedHeadProtocol,
+        http=BoundedHttpProtocol,
         lifespan="on",
         log_level="warning",
         access_log=False,

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from portico.http_heads import MAX_HEAD_BYTES
+from portico.http_bounds import MAX_HEAD_BYTES
 from tests.e2e.conftest import Server, serving
 
 

@@ -1,9 +1,12 @@
-"""The server closes connections whose request head is overdue or whose body has stalled: real
-sockets, uvicorn with Portico's protocol and server on uvloop, a timeout of half a second."""
+"""The server closes connections whose request head is overdue, whose body has stalled or whose
+answer has not moved: real sockets, uvicorn with Portico's protocol and server on uvloop, a
+timeout of half a second."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,7 +14,7 @@ from typing import Any
 import uvicorn
 import uvloop
 
-from portico.http_heads import REQUEST_TIMEOUT_SECONDS, BoundedHeadProtocol
+from portico.http_bounds import REQUEST_TIMEOUT_SECONDS, BoundedHttpProtocol
 from portico.server import _bind, _Server
 
 TIMEOUT = 0.5
@@ -38,7 +41,7 @@ async def echo_length(
 async def serving(app: Any = echo_length) -> AsyncIterator[tuple[str, int]]:
     [sock] = _bind("127.0.0.1", 0, 64)
     config = uvicorn.Config(
-        app, http=BoundedHeadProtocol, lifespan="off", log_level="error", loop="none"
+        app, http=BoundedHttpProtocol, lifespan="off", log_level="error", loop="none"
     )
     server = _Server(config, request_timeout=TIMEOUT)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
@@ -170,5 +173,75 @@ def test_a_body_still_coming_after_the_answer_ends_the_connection_when_it_stalls
                 assert everything.endswith(b"ok")
             finally:
                 writer.close()
+
+    run(body)
+
+
+LARGE = b"x" * (8 * 1024 * 1024)
+
+
+async def answer_large(
+    scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any
+) -> None:
+    headers = [(b"content-length", str(len(LARGE)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": LARGE})
+
+
+def _reader(host: str, port: int, window: int | None = None) -> socket.socket:
+    """A client socket that has asked for the large answer."""
+    client = socket.socket()
+    if window is not None:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, window)
+    client.connect((host, port))
+    client.sendall(b"GET / HTTP/1.1\r\nhost: portico\r\n\r\n")
+    client.setblocking(False)
+    return client
+
+
+async def _read_all(client: socket.socket, piece: int, pause: float, received: int = -1) -> int:
+    """How much of the answer's body the client has once it is whole or the server closes or
+    resets, reading up to `piece` bytes every `pause` seconds; `received` of it already
+    read (-1: not even the head)."""
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(ConnectionResetError):
+        while received < len(LARGE):
+            data = await asyncio.wait_for(loop.sock_recv(client, piece), 5)
+            if not data:
+                break
+            if received < 0:  # the head comes first, whole
+                data = data[data.index(b"\r\n\r\n") + 4 :]
+                received = 0
+            received += len(data)
+            await asyncio.sleep(pause)
+    return received
+
+
+def test_a_client_that_reads_none_of_its_answer_is_dropped() -> None:
+    async def body() -> None:
+        async with serving(answer_large) as (host, port):
+            with _reader(host, port, window=4096) as client:
+                await asyncio.sleep(TIMEOUT + 2.5)  # the server looks once a second
+                assert await _read_all(client, 1 << 20, 0) < len(LARGE) / 2
+
+    run(body)
+
+
+def test_a_client_that_reads_its_answer_slowly_gets_all_of_it() -> None:
+    async def body() -> None:
+        async with serving(answer_large) as (host, port):
+            with _reader(host, port, window=4096) as client:
+                # For six times the timeout, a little at a time: the kernel's queue drains,
+                # though it takes nothing more from the server's for a long while.
+                loop = asyncio.get_running_loop()
+                head = await asyncio.wait_for(loop.sock_recv(client, 4096), 5)
+                received = len(head) - head.index(b"\r\n\r\n") - 4
+                until = loop.time() + TIMEOUT * 6
+                while loop.time() < until:
+                    received += len(await asyncio.wait_for(loop.sock_recv(client, 4096), 5))
+                    await asyncio.sleep(0.01)
+                assert received < len(LARGE) / 4
+                # then the rest, at once
+                assert await _read_all(client, 1 << 20, 0, received) == len(LARGE)
 
     run(body)
