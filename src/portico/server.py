@@ -9,6 +9,7 @@ import contextlib
 import errno
 import logging
 import os
+import resource
 import signal
 import socket
 import sys
@@ -30,6 +31,7 @@ _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _RETRY_ACCEPT_AFTER = 1.0  # seconds
 BACKLOG = 2048  # connections the kernel holds until they are accepted (uvicorn's default)
 _CHOOSE_PORT_ATTEMPTS = 8
+_MOST_OPEN_FILES = 1_048_576  # Linux's default fs.nr_open
 
 
 class _Listener:
@@ -308,7 +310,24 @@ def _deploy_and_invoke(app: Portico, folder: Path) -> None:
     )
 
 
+def raise_open_files_limit() -> int:
+    """Let the server hold as many connections and environments as the system allows it: its
+    soft limit on open files (often 1,024, a few hundred clients' worth) is raised to the
+    hard one. Returns the limit now in force. (Each environment gets Lambda's 1,024 again.)"""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # An unlimited hard limit is not a number of files: Linux's own ceiling is.
+    wanted = _MOST_OPEN_FILES if hard == resource.RLIM_INFINITY else hard
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            logger.warning("cannot raise the open files limit above %d", soft)
+    return soft
+
+
 def run(settings: Settings, example: Path | None = None) -> int:
+    raise_open_files_limit()
     try:
         import uvloop
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -57,8 +58,17 @@ class Server:
 RETRY_BASE_SECONDS = "0.2"
 
 
-def start_server(data_dir: Path, log_path: Path, example: str = "") -> Server:
-    """`portico up` on port 0 over `data_dir`; returns once it says it listens."""
+def start_server(
+    data_dir: Path, log_path: Path, example: str = "", open_files: int | None = None
+) -> Server:
+    """`portico up` on port 0 over `data_dir`; returns once it says it listens. With
+    `open_files`, it starts with that soft limit on open files."""
+
+    def limit_open_files() -> None:
+        if open_files is not None:
+            _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, hard))
+
     with log_path.open("a") as log:
         process = subprocess.Popen(
             [
@@ -74,6 +84,7 @@ def start_server(data_dir: Path, log_path: Path, example: str = "") -> Server:
                 "PORTICO_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
                 "PORTICO_ASYNC_RETRY_BASE_SECONDS": RETRY_BASE_SECONDS,
             },
+            preexec_fn=limit_open_files,
         )
     url = wait_until_ready(process)
     if url is None:

@@ -630,6 +630,18 @@ async def test_process_exit_in_handler_replaces_the_environment(
     assert body(after) != body(before)
 
 
+async def test_open_files_are_limited_as_on_lambda(
+    runtime: Runtime, make_function: MakeFunction
+) -> None:
+    source = (
+        "const fs = require('fs');\n"
+        "exports.handler = async () => fs.readFileSync('/proc/self/limits', 'utf8')"
+        ".split('\\n').find((line) => line.startsWith('Max open files'));\n"
+    )
+    config = make_function({"index.js": source}, handler="index.handler", runtime=NODE)
+    assert body(await runtime.invoke(config, b"{}")).split()[3:5] == ["1024", "1024"]
+
+
 async def test_node_is_started_as_aws_starts_it(
     runtime: Runtime, make_function: MakeFunction, tmp_path: Path
 ) -> None:

@@ -130,6 +130,33 @@ async def test_private_writable_tmp_per_environment(
     assert json.loads((await runtime.invoke(other, b"{}")).payload)["tmp"] != first["tmp"]
 
 
+async def test_open_files_are_limited_as_on_lambda(
+    runtime: Runtime, make_function: MakeFunction
+) -> None:
+    """Lambda's quota: 1,024 file descriptors, whatever the server itself may hold."""
+    config = make_function(
+        {
+            "app.py": """
+            import resource
+            def handler(event, context):
+                held = []
+                try:
+                    while True:
+                        held.append(open("/dev/null"))
+                except OSError as error:
+                    opened, failure = len(held), type(error).__name__
+                for f in held:
+                    f.close()
+                return {"limit": resource.getrlimit(resource.RLIMIT_NOFILE), "opened": opened,
+                        "failure": failure}
+            """
+        }
+    )
+    seen = json.loads((await runtime.invoke(config, b"{}")).payload)
+    assert seen["limit"] == [1024, 1024]
+    assert 1000 < seen["opened"] < 1024 and seen["failure"] == "OSError"
+
+
 async def test_sys_path_layers_and_boto3(
     runtime: Runtime, make_function: MakeFunction, tmp_path: Path
 ) -> None:

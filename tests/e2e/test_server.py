@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import signal
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import Server, error_of, signed, start_server, stop_server
 
@@ -87,6 +89,32 @@ def test_a_port_in_use_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     assert "Address already in use" in completed.stderr
     assert "Traceback" not in completed.stderr
     assert "Portico ready" not in completed.stdout
+
+
+def test_the_server_raises_its_open_files_limit(tmp_path: Path) -> None:
+    """Started with a soft limit of 256 open files (a few hundred clients' worth), it takes
+    what the hard limit allows, and serves more connections than 256 at once."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 1024:
+        pytest.skip(f"the hard limit on open files here ({hard}) leaves nothing to raise")
+    running = start_server(tmp_path / "data", tmp_path / "server.log", open_files=256)
+    try:
+        limits = Path(f"/proc/{running.process.pid}/limits").read_text()
+        line = next(line for line in limits.splitlines() if line.startswith("Max open files"))
+        assert line.split()[3:5] == [str(hard), str(hard)]
+        host, port = httpx.URL(running.url).host, httpx.URL(running.url).port
+        assert port is not None
+        connections = [socket.create_connection((host, port)) for _ in range(400)]
+        try:
+            last = connections[-1]
+            last.sendall(b"GET /_portico/health HTTP/1.1\r\nhost: portico\r\n\r\n")
+            last.settimeout(10)
+            assert last.recv(64).startswith(b"HTTP/1.1 200 ")
+        finally:
+            for connection in connections:
+                connection.close()
+    finally:
+        stop_server(running.process)
 
 
 def test_sigterm_shuts_down_cleanly(server: Server) -> None:

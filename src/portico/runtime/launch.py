@@ -28,6 +28,7 @@ from portico.runtime.config import (
 )
 from portico.runtime.errors import InvalidRuntimeException
 from portico.runtime.invocation import InvocationRequest
+from portico.runtime.limits import OPEN_FILES
 from portico.runtime.packages import SHIM_IMPORT_NAME
 from portico.runtime.processes import EnvProcess, Zygote, exec_process
 from portico.runtime.runtime_api import RuntimeApiEndpoint, RuntimePeer
@@ -301,6 +302,7 @@ class Launcher:
             "handler": config.handler,
             "paths": code_paths(config),
             "data_limit": self.data_limit(config),
+            "open_files": OPEN_FILES,
         }
         try:
             process = await self._zygote.spawn(request, [theirs.fileno(), output_fd])

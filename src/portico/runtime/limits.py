@@ -1,4 +1,4 @@
-"""Lambda's documented payload quotas."""
+"""Lambda's documented payload and execution-environment quotas."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from portico.runtime.errors import RequestEntityTooLargeException
 SYNC_REQUEST_LIMIT_BYTES = 6 * 1024 * 1024
 ASYNC_REQUEST_LIMIT_BYTES = 1024 * 1024
 RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024 + 100
+OPEN_FILES = 1024  # file descriptors an execution environment may hold
 
 REQUEST_RESPONSE = "RequestResponse"
 EVENT = "Event"

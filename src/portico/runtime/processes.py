@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from portico.runtime.limits import OPEN_FILES
 from portico.runtime.packages import SHIM_IMPORT_NAME
 from portico.runtime.shim import zygote as zygote_shim
 
@@ -305,12 +306,13 @@ async def exec_process(
         stderr=output_fd,
         start_new_session=True,
     )
-    if data_limit:
-        try:
+    try:
+        resource.prlimit(process.pid, resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
+        resource.prlimit(process.pid, resource.RLIMIT_CORE, (0, 0))
+        if data_limit:
             resource.prlimit(process.pid, resource.RLIMIT_DATA, (data_limit, data_limit))
-            resource.prlimit(process.pid, resource.RLIMIT_CORE, (0, 0))
-        except (ProcessLookupError, OSError):
-            pass
+    except (ProcessLookupError, OSError):
+        pass
     loop = asyncio.get_running_loop()
     exited: asyncio.Future[ExitStatus] = loop.create_future()
 

@@ -228,6 +228,9 @@ class Zygote:
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        open_files = request.get("open_files")
+        if open_files:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
         data_limit = request.get("data_limit")
         if data_limit:
             resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
