@@ -488,15 +488,32 @@ def backend() -> Iterator[str]:
     server.server_close()
 
 
-def test_http_proxy_with_parameter_mapping(shared_server: Server, backend: str) -> None:
-    gateway = shared_server.client("apigatewayv2")
+def proxy_api(server: Server, route_key: str, uri: str, **integration: Any) -> Any:
+    """An HTTP API whose one route is an HTTP proxy to `uri`, on an auto-deployed stage."""
+    gateway = server.client("apigatewayv2")
     api = gateway.create_api(Name="proxy", ProtocolType="HTTP")
-    integration = gateway.create_integration(
+    created = gateway.create_integration(
         ApiId=api["ApiId"],
         IntegrationType="HTTP_PROXY",
         IntegrationMethod="ANY",
-        IntegrationUri=f"{backend}/store/{{proxy}}",
+        IntegrationUri=uri,
         PayloadFormatVersion="1.0",
+        **integration,
+    )
+    gateway.create_route(
+        ApiId=api["ApiId"],
+        RouteKey=route_key,
+        Target=f"integrations/{created['IntegrationId']}",
+    )
+    gateway.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
+    return api
+
+
+def test_http_proxy_with_parameter_mapping(shared_server: Server, backend: str) -> None:
+    api = proxy_api(
+        shared_server,
+        "ANY /shop/{proxy+}",
+        f"{backend}/store/{{proxy}}",
         RequestParameters={
             "append:header.x-request": "$context.requestId",
             "overwrite:querystring.source": "gateway",
@@ -504,12 +521,6 @@ def test_http_proxy_with_parameter_mapping(shared_server: Server, backend: str) 
         },
         ResponseParameters={"202": {"overwrite:header.x-mapped": "$response.header.x-backend"}},
     )
-    gateway.create_route(
-        ApiId=api["ApiId"],
-        RouteKey="ANY /shop/{proxy+}",
-        Target=f"integrations/{integration['IntegrationId']}",
-    )
-    gateway.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
     answer = httpx.post(
         f"{api['ApiEndpoint']}/shop/cart/items?source=client&page=2",
         content=b"payload",
@@ -540,23 +551,7 @@ GREETING = b"hello from the backend " * 100
 def test_http_proxy_answers_come_as_they_came_within_the_timeout_and_quota(
     shared_server: Server, backend: str
 ) -> None:
-    gateway = shared_server.client("apigatewayv2")
-    api = gateway.create_api(Name="backend", ProtocolType="HTTP")
-    integration = gateway.create_integration(
-        ApiId=api["ApiId"],
-        IntegrationType="HTTP_PROXY",
-        IntegrationMethod="ANY",
-        IntegrationUri=backend,
-        PayloadFormatVersion="1.0",
-        TimeoutInMillis=1000,
-    )
-    gateway.create_route(
-        ApiId=api["ApiId"],
-        RouteKey="$default",
-        Target=f"integrations/{integration['IntegrationId']}",
-    )
-    gateway.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
-    endpoint = api["ApiEndpoint"]
+    endpoint = proxy_api(shared_server, "$default", backend, TimeoutInMillis=1000)["ApiEndpoint"]
     with httpx.Client(timeout=30) as client:
         # The timeout counts for the whole answer, not for each piece of it.
         started = time.monotonic()
