@@ -8,6 +8,7 @@ from portico.aws.errors import SerializationException
 from portico.aws.handler import AwsHandler
 from portico.aws.messages import AwsRequest, AwsResponse, Headers
 from portico.aws.serializer import BODILESS_STATUSES, serialize_error
+from portico.bodies import Disconnected, read_body
 from portico.errors import AwsError
 
 Scope = dict[str, Any]
@@ -29,7 +30,10 @@ class AwsEndpoint:
         self._max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await self._read_body(receive)
+        try:
+            body = await read_body(receive, self._max_body)
+        except Disconnected:  # a request cut short is not handled: part of one is not one
+            return
         if body is None:
             error = RequestEntityTooLargeException(
                 f"Request must be smaller than {self._max_body} bytes."
@@ -53,21 +57,6 @@ class AwsEndpoint:
             await _send(send, serialize_error(None, unreadable, "-"))
             return
         await _send(send, await self._handler.handle(request))
-
-    async def _read_body(self, receive: Receive) -> bytes | None:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return b"".join(chunks)
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self._max_body:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
 
 
 async def _send(send: Send, response: AwsResponse) -> None:

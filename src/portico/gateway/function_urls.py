@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from portico.aws import sigv4
+from portico.bodies import Disconnected, read_body
 from portico.errors import AwsError
 from portico.gateway import payloads
-from portico.gateway.bodies import Disconnected, read_body
 from portico.gateway.http_api.cors import CorsPolicy, request_origin
 from portico.gateway.http_api.targets import Invoke
 from portico.gateway.http_events import (

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from portico.gateway.bodies import Disconnected, read_body
+from portico.bodies import Disconnected, read_body
 from portico.gateway.http_api import responses
 from portico.gateway.http_api.access_logs import AccessRecord, ContextVariables
 from portico.gateway.http_api.authorization import AuthRequest, Granted

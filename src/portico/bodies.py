@@ -1,4 +1,4 @@
-"""Reading a request's body off ASGI, up to a limit, for the data plane's endpoints."""
+"""Reading a request's body off ASGI, up to a limit: for the AWS wire and the data plane."""
 
 from __future__ import annotations
 
