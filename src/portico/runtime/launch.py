@@ -9,6 +9,7 @@ provided*  -> the function's own `bootstrap` (code root, then layers), HTTP Runt
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import socket
@@ -33,6 +34,8 @@ from portico.runtime.packages import SHIM_IMPORT_NAME
 from portico.runtime.processes import EnvProcess, Zygote, exec_process
 from portico.runtime.runtime_api import RuntimeApiEndpoint, RuntimePeer
 from portico.runtime.shim import frames
+
+logger = logging.getLogger(__name__)
 
 SHIM_DIR = Path(__file__).parent / "shim"
 SYSTEM_PATH = "/usr/local/bin:/usr/bin/:/bin"
@@ -239,17 +242,25 @@ class Launcher:
         # Each environment's private temporary folder is made here.
         self.environments_dir = settings.state_dir / "environments"
         self._zygote: Zygote | None = None
+        self._zygote_starting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Ready to launch. The zygote starts (imports and preloads) in the background: the
+        server is ready without waiting for it, and the first fork waits for it if it must."""
         self.environments_dir.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(
             packages.build_runtime_site, self.site_dir, self.settings.runtime_packages
         )
         if self.settings.fork_environments:
             self._zygote = Zygote(self.site_dir, self.settings.preload_modules)
-            await self._zygote.ensure_started()
+            self._zygote_starting = asyncio.ensure_future(self._zygote.ensure_started())
+            self._zygote_starting.add_done_callback(_report_zygote_start)
 
     async def close(self) -> None:
+        starting, self._zygote_starting = self._zygote_starting, None
+        if starting is not None and not starting.done():
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
         if self._zygote is not None:
             await self._zygote.close()
 
@@ -333,6 +344,14 @@ class Launcher:
             return [str(find_bootstrap(config))]
         raise InvalidRuntimeException(
             f"The runtime parameter of {config.runtime} is not supported."
+        )
+
+
+def _report_zygote_start(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error(
+            "the Python zygote did not start (the next Python cold start tries again)",
+            exc_info=task.exception(),
         )
 
 
