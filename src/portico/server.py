@@ -255,7 +255,11 @@ async def serve(settings: Settings, example: Path | None = None) -> None:
             flush=True,
         )
         if example is not None:
-            await run_example(app, example)
+            try:
+                await run_example(app, example)
+            except Exception as exc:  # the server serves on without its example
+                if not server.should_exit:  # stopped while the example ran: no fault of it
+                    logger.error("the example app could not be run: %s", exc)
     await serving
 
 

@@ -151,6 +151,16 @@ def test_a_second_signal_still_stores_the_last_log_lines(tmp_path: Path) -> None
         stop_server(again.process)
 
 
+def test_stopped_while_the_example_deploys_it_ends_quietly(tmp_path: Path) -> None:
+    example = Path(__file__).parents[2] / "examples" / "hello"
+    log = tmp_path / "server.log"
+    running = start_server(tmp_path / "data", log, example=str(example))
+    running.process.send_signal(signal.SIGTERM)  # as soon as it is ready: the example runs
+    assert running.process.wait(timeout=30) == 0
+    stop_server(running.process)
+    assert "Traceback" not in log.read_text()
+
+
 def test_up_deploys_the_example_app(tmp_path: Path) -> None:
     example = Path(__file__).parents[2] / "examples" / "hello"
     running = start_server(tmp_path / "data", tmp_path / "server.log", example=str(example))
