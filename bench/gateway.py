@@ -133,6 +133,7 @@ class Contender:
     latency: list[WrkRun] = field(default_factory=list)
     cpu: list[dict[str, float]] = field(default_factory=list)  # µs per request, by role
     failed_responses: int = 0
+    start_ms: float | None = None  # from its launch to its listening (one sample)
 
 
 async def hello_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -154,9 +155,17 @@ def serve_hello() -> None:
 
 
 def start_uvicorn(root: Path, stack: contextlib.ExitStack) -> Contender:
+    started = time.perf_counter()
     server = wire.ServerProcess.start([sys.executable, __file__, UVICORN_HELLO], root / "uv.log")
+    start_ms = _since(started)
     stack.callback(server.stop)
-    return Contender("uvicorn", "uvicorn hello world", server.url + "/", server.pid)
+    return Contender(
+        "uvicorn", "uvicorn hello world", server.url + "/", server.pid, start_ms=start_ms
+    )
+
+
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 class _DiscardedLogs:
@@ -240,9 +249,12 @@ def serve_runtime_floor(state: Path) -> None:
 def start_runtime_floor(root: Path, stack: contextlib.ExitStack) -> Contender:
     """The ceiling of Portico's own design on this machine: its runtime with no gateway."""
     argv = [sys.executable, __file__, RUNTIME_FLOOR, str(root / "floor")]
+    started = time.perf_counter()
     server = wire.ServerProcess.start(argv, root / "floor.log")
+    start_ms = _since(started)
     stack.callback(server.stop)
-    return Contender("runtime_floor", "Portico's runtime, no gateway", server.url + "/", server.pid)
+    label = "Portico's runtime, no gateway"
+    return Contender("runtime_floor", label, server.url + "/", server.pid, start_ms=start_ms)
 
 
 def start_portico(
@@ -250,13 +262,15 @@ def start_portico(
 ) -> Contender:
     """`portico up`, the function and a quick-created HTTP API on it, all through boto3; with
     `source`, Portico's code from that `src` folder."""
+    started = time.perf_counter()
     server = wire.start_portico(root / f"{key}-data", root / f"{key}.log", source)
+    start_ms = _since(started)
     stack.callback(server.stop)
     try:
         endpoint = create_http_api(server.url)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         raise NotServing(f"Portico: setting up the HTTP API failed: {error}") from error
-    return Contender(key, "Portico HTTP API", endpoint + "/", server.pid)
+    return Contender(key, "Portico HTTP API", endpoint + "/", server.pid, start_ms=start_ms)
 
 
 def _client(service: str, url: str) -> Any:
@@ -361,6 +375,7 @@ def start_serverless_offline(root: Path, stack: contextlib.ExitStack) -> Contend
     http_port = free_port()
     argv = [str(binary), "offline", "--host", "127.0.0.1"]
     argv += ["--httpPort", str(http_port), "--lambdaPort", str(free_port())]
+    started = time.perf_counter()
     with (root / "serverless-offline.log").open("w") as log:
         process = subprocess.Popen(
             argv,
@@ -374,8 +389,11 @@ def start_serverless_offline(root: Path, stack: contextlib.ExitStack) -> Contend
     if not _accepts_connections(process, http_port):
         log_text = (root / "serverless-offline.log").read_text()
         raise NotServing(f"serverless offline did not start:\n{log_text}")
+    start_ms = _since(started)
     url = f"http://127.0.0.1:{http_port}/"
-    return Contender("serverless_offline", "serverless-offline", url, process.pid)
+    return Contender(
+        "serverless_offline", "serverless-offline", url, process.pid, start_ms=start_ms
+    )
 
 
 def _accepts_connections(process: subprocess.Popen[bytes], port: int) -> bool:
@@ -588,6 +606,11 @@ def contender_figures(contender: Contender) -> dict[str, Figure]:
             f"{prefix}_latency_c1_p99", _median([r.p99_us for r in contender.latency]), "µs"
         ),
         "failed": Figure(f"{prefix}_failed_responses", contender.failed_responses, "responses"),
+        **(
+            {"start": Figure(f"{prefix}_start_to_listening", contender.start_ms, "ms")}
+            if contender.start_ms is not None
+            else {}
+        ),
         **{
             f"cpu_{role}": Figure(
                 f"{prefix}_cpu_per_request_c16_{role}",
@@ -626,6 +649,11 @@ def figures(contenders: Sequence[Contender]) -> list[Figure]:
         for kind in (k for k in server if k.startswith("cpu_")):
             floor_figure = floor.get(kind) if floor and key == "portico" else None
             result.append(server[kind].against(floor_figure) if floor_figure else server[kind])
+    # From launch to listening, one sample each: Portico's against serverless-offline's.
+    for key, server in by_key.items():
+        if "start" in server:
+            baseline = offline.get("start") if offline and key == "portico" else None
+            result.append(server["start"].against(baseline) if baseline else server["start"])
     failed = [server["failed"] for server in by_key.values()]
     result += failed
     result.append(Figure("gateway_failed_responses", sum(f.value for f in failed), "responses"))
