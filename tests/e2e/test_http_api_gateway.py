@@ -465,7 +465,8 @@ class _Backend(BaseHTTPRequestHandler):
         self.send_header("x-asked", asked)
         self.send_header("content-length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
     _SPECIAL: ClassVar[dict[str, Callable[[_Backend], None]]] = {
         "/trickle": _trickle,
@@ -473,7 +474,7 @@ class _Backend(BaseHTTPRequestHandler):
         "/compressed": _compressed,
     }
 
-    do_GET = do_POST = do_PUT = _answer
+    do_GET = do_HEAD = do_POST = do_PUT = _answer
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -572,6 +573,10 @@ def test_http_proxy_answers_come_as_they_came_within_the_timeout_and_quota(
         assert (plain.status_code, plain.content) == (200, GREETING)
         assert "content-encoding" not in plain.headers
         assert plain.headers["x-asked"] == "(none)"
+        # HEAD: the length the GET would have, and no body
+        head = client.head(endpoint + "/compressed")
+        assert (head.status_code, head.content) == (200, b"")
+        assert head.headers["content-length"] == str(len(GREETING))
 
 
 def test_a_storm_of_cold_starts_is_answered_whole(tmp_path: Path) -> None:

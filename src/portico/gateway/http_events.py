@@ -240,7 +240,8 @@ class HttpResult:
             headers = [(name.encode("latin-1"), _wire_value(value)) for name, value in items]
         if self.status in (204, 304):
             return headers, b""
-        headers.append((b"content-length", str(len(self.body)).encode()))
+        if "content-length" not in self.headers:  # only an HTTP backend's answer to HEAD sets it
+            headers.append((b"content-length", str(len(self.body)).encode()))
         return headers, self.body
 
     def header_list(self) -> list[tuple[str, str]]:

@@ -247,6 +247,8 @@ class HttpProxy:
             key = name.lower()
             if key == "set-cookie":
                 cookies.append(value)
+            elif key == "content-length" and method == "HEAD":
+                kept[key] = value  # the length a GET would have, with no body to measure
             elif key not in _HOP_BY_HOP and key not in _SET_HERE:
                 kept[key] = f"{kept[key]},{value}" if key in kept else value
         result = HttpResult(answer.status_code, kept, tuple(cookies), body)
