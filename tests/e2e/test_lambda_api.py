@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Server, error_of
+from tests.e2e.conftest import Server, error_of, signed
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 ECHO = """
@@ -214,6 +214,34 @@ def test_errors(server: Server, call: Any, status: int, code: str, message: str)
     got_status, got_code, got_message = error_of(call, client)
     assert (got_status, got_code) == (status, code)
     assert got_message.startswith(message)
+
+
+def test_requests_botocore_would_not_send_get_aws_errors(server: Server) -> None:
+    """Required members missing, or JSON of the wrong type, sent without botocore's own
+    checks: a 400 that says what is wrong, not a 500."""
+    create(server.client("lambda"))
+    policy = "/2015-03-31/functions/echo/policy"
+    unnamed = b'{"Action": "lambda:InvokeFunction", "Principal": "s3.amazonaws.com"}'
+    response = signed(server, "POST", policy, "lambda", data=unnamed)
+    assert (response.status_code, response.headers["x-amzn-ErrorType"]) == (
+        400,
+        "ValidationException",
+    )
+    assert response.json()["message"] == (
+        "1 validation error detected: Value null at 'statementId' failed to satisfy "
+        "constraint: Member must not be null"
+    )
+    response = signed(server, "POST", "/2015-03-31/functions/echo/aliases", "lambda", data=b"{}")
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("2 validation errors detected: Value null at")
+    concurrency = "/2017-10-31/functions/echo/concurrency"
+    response = signed(
+        server, "PUT", concurrency, "lambda", data=b'{"ReservedConcurrentExecutions": "10"}'
+    )
+    assert (response.status_code, response.headers["x-amzn-ErrorType"]) == (
+        400,
+        "SerializationException",
+    )
 
 
 def test_delete(server: Server) -> None:

@@ -110,6 +110,35 @@ def _from_json(shape: Shape, value: Any, path: str) -> Any:
             return _timestamp(value)
         except (ValueError, TypeError, OverflowError) as exc:
             raise SerializationException(f"Expected a timestamp at {path}") from exc
+    return _scalar(kind, value, path)
+
+
+# JSON's types for the model's scalars (a boolean is no number, though Python's bool is an int).
+_SCALARS: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "boolean": bool,
+    "integer": int,
+    "long": int,
+    "float": (int, float),
+    "double": (int, float),
+}
+_SCALAR_NAMES = {
+    "string": "a string",
+    "boolean": "a boolean",
+    "integer": "an integer",
+    "long": "an integer",
+    "float": "a number",
+    "double": "a number",
+}
+
+
+def _scalar(kind: str, value: Any, path: str) -> Any:
+    """`value` when JSON gave the type the model says (a boolean is no number)."""
+    expected = _SCALARS.get(kind)
+    if expected is not None and (
+        not isinstance(value, expected) or (isinstance(value, bool) and kind != "boolean")
+    ):
+        raise SerializationException(f"Expected {_SCALAR_NAMES[kind]} at {path}")
     return value
 
 
@@ -259,6 +288,8 @@ def _parse_json(service: Service, request: AwsRequest) -> tuple[OperationModel, 
     if shape is None:
         return operation, {}
     document = _json_body(request.body)
+    if not isinstance(document, dict):
+        raise SerializationException("The request body must be a JSON object.")
     return operation, _from_json(shape, document, "")
 
 

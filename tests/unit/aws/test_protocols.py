@@ -345,6 +345,36 @@ def test_bad_json_body_is_a_serialization_error() -> None:
         parse(CATALOG["sqs"], request)
 
 
+LOGS_TARGET = "Logs_20140328.DescribeLogStreams"
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"null", "The request body must be a JSON object."),
+        (b"[]", "The request body must be a JSON object."),
+        (b'{"logGroupName": 7}', "Expected a string at logGroupName"),
+        (b'{"logGroupName": "g", "limit": "50"}', "Expected an integer at limit"),
+        (b'{"logGroupName": "g", "limit": true}', "Expected an integer at limit"),
+        (b'{"logGroupName": "g", "descending": "yes"}', "Expected a boolean at descending"),
+    ],
+)
+def test_json_of_the_wrong_type_is_a_serialization_error(body: bytes, problem: str) -> None:
+    from portico.aws.errors import SerializationException
+
+    request = AwsRequest("POST", "/", "", Headers([("X-Amz-Target", LOGS_TARGET)]), body)
+    with pytest.raises(SerializationException) as raised:
+        parse(CATALOG["logs"], request)
+    assert raised.value.message == problem
+
+
+def test_json_of_the_right_types_parses() -> None:
+    body = b'{"logGroupName": "g", "limit": 5, "descending": false}'
+    request = AwsRequest("POST", "/", "", Headers([("X-Amz-Target", LOGS_TARGET)]), body)
+    _operation, params = parse(CATALOG["logs"], request)
+    assert params == {"logGroupName": "g", "limit": 5, "descending": False}
+
+
 @pytest.mark.parametrize(
     ("service", "operation"),
     [

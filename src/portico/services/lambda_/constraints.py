@@ -8,7 +8,10 @@ the server checks them again, before anything else, as Lambda's front end does.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from botocore.model import StructureShape
 
 from portico.aws.errors import ValidationException
 
@@ -28,6 +31,34 @@ def violation(value: Any, field: str, constraint: str) -> ValidationException:
         f"1 validation error detected: Value {shown} at '{field}' failed to satisfy "
         f"constraint: {constraint}"
     )
+
+
+def required_check(shape: StructureShape | None) -> Callable[[Mapping[str, Any]], None] | None:
+    """A check that the members the model requires are there, for those a request's body,
+    query or headers carry (its path carries its own, or it would not have been routed);
+    None when there are none to check."""
+    if shape is None:
+        return None
+    names = [
+        name
+        for name in shape.required_members
+        if shape.members[name].serialization.get("location") != "uri"
+    ]
+    if not names:
+        return None
+
+    def check(params: Mapping[str, Any]) -> None:
+        missing = [name for name in names if params.get(name) is None]
+        if missing:
+            count = f"{len(missing)} validation error{'s' if len(missing) > 1 else ''}"
+            problems = "; ".join(
+                f"Value null at '{name[:1].lower()}{name[1:]}' failed to satisfy constraint: "
+                "Member must not be null"
+                for name in missing
+            )
+            raise ValidationException(f"{count} detected: {problems}")
+
+    return check
 
 
 def check_pattern(value: str, field: str, pattern: str) -> None:

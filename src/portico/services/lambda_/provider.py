@@ -20,6 +20,7 @@ from portico.services.lambda_ import validation
 from portico.services.lambda_.aliases import Aliases
 from portico.services.lambda_.code import CodeStore
 from portico.services.lambda_.concurrency import Concurrency
+from portico.services.lambda_.constraints import required_check
 from portico.services.lambda_.downloads import KEY_FILENAME, DownloadLinks
 from portico.services.lambda_.errors import (
     AccessDeniedException,
@@ -53,6 +54,7 @@ class LambdaProvider:
     service_name: ClassVar[str] = "lambda"
 
     def __init__(self, context: ServiceContext, known_runtimes: list[str]) -> None:
+        self._model = context.catalog["lambda"]
         self._functions = Functions(context.database)
         self._code = CodeStore(context.blobs, context.settings.data_dir / "code")
         self._layers = Layers(context.database, self._code)
@@ -93,7 +95,10 @@ class LambdaProvider:
     def operations(self) -> Mapping[str, Operation]:
         operations = self._all_operations()
         return {
-            name: operation if _reads_only(name) else self._invalidating(operation)
+            name: _checked(
+                required_check(self._model.operation(name).input_shape),
+                operation if _reads_only(name) else self._invalidating(operation),
+            )
             for name, operation in operations.items()
         }
 
@@ -672,6 +677,19 @@ def _decode_marker(marker: str | None) -> str | None:
         return base64.urlsafe_b64decode(marker.encode()).decode()
     except (ValueError, binascii.Error):
         raise InvalidParameterValueException(f"Invalid marker: {marker}") from None
+
+
+def _checked(check: Callable[[Params], None] | None, operation: Operation) -> Operation:
+    """`operation`, after the model's required members are checked (as Lambda's front end
+    does, before the operation itself looks at anything)."""
+    if check is None:
+        return operation
+
+    async def run(context: RequestContext, params: Params) -> Result:
+        check(params)
+        return await operation(context, params)
+
+    return run
 
 
 def create_provider(context: ServiceContext) -> LambdaProvider:
