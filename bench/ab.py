@@ -29,6 +29,7 @@ from pathlib import Path
 
 import gateway
 from figures import NS_PER, tree_cpu_ns
+from wrk import WRK_SCRIPT, Wrk, find_wrk
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -72,7 +73,7 @@ def start(label: str, root: Path, stack: contextlib.ExitStack, source: Path | No
     return Side(label, contender.url, contender.pid)
 
 
-def measure_round(run: gateway.Wrk, side: Side, seconds: int) -> None:
+def measure_round(run: Wrk, side: Side, seconds: int) -> None:
     before = tree_cpu_ns(side.pid, lambda _command: "other").get("server", 0)
     loaded = run.run(side.url, gateway.HIGH_CONCURRENCY, seconds)
     used = tree_cpu_ns(side.pid, lambda _command: "other").get("server", 0) - before
@@ -107,14 +108,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--seconds", type=int, default=3, help="length of each wrk run")
     options = parser.parse_args(argv)
-    binary = gateway.find_wrk()
+    binary = find_wrk()
     if binary is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     with tempfile.TemporaryDirectory(prefix="portico-ab-") as scratch:
         root = Path(scratch)
         script = root / "result.lua"
-        script.write_text(gateway.WRK_SCRIPT)
-        run = gateway.Wrk(binary, script)
+        script.write_text(WRK_SCRIPT)
+        run = Wrk(binary, script)
         source = export_source(options.base, root / "base")
         with contextlib.ExitStack() as stack:
             base = start(options.base, root, stack, source)
