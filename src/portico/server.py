@@ -314,20 +314,18 @@ def _deploy_and_invoke(app: Portico, folder: Path) -> None:
     )
 
 
-def raise_open_files_limit() -> int:
+def raise_open_files_limit() -> None:
     """Let the server hold as many connections and environments as the system allows it: its
     soft limit on open files (often 1,024, a few hundred clients' worth) is raised to the
-    hard one. Returns the limit now in force. (Each environment gets Lambda's 1,024 again.)"""
+    hard one. (Each environment gets Lambda's 1,024 again.)"""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     # An unlimited hard limit is not a number of files: Linux's own ceiling is.
     wanted = _MOST_OPEN_FILES if hard == resource.RLIM_INFINITY else hard
     if soft < wanted:
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-            soft = wanted
         except (ValueError, OSError):
             logger.warning("cannot raise the open files limit above %d", soft)
-    return soft
 
 
 def run(settings: Settings, example: Path | None = None) -> int:

@@ -47,7 +47,6 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 logger = logging.getLogger(__name__)
 
 PATH_PREFIX = "/_aws/execute-api/"
-MAX_BODY_BYTES = PAYLOAD_QUOTA_BYTES
 _HOST = re.compile(r"^([0-9a-z]{10})\.execute-api\.(?:[a-z0-9-]+\.)?localhost(?::\d+)?$")
 
 
@@ -89,7 +88,7 @@ class HttpApiEndpoint:
         metrics: Metrics | None = None,
         access_log: AccessLogWriter | None = None,
         clock: Callable[[], float] = time.time,
-        max_body: int = MAX_BODY_BYTES,
+        max_body: int = PAYLOAD_QUOTA_BYTES,
         ids: IdGenerator | None = None,
     ) -> None:
         self._registry = registry
