@@ -19,6 +19,8 @@ from portico.server import _bind, _Server
 
 TIMEOUT = 0.5
 TIMED_OUT = b"HTTP/1.1 408 Request Timeout\r\n"
+# A request that announces 100 bytes of body and sends one.
+BODY_BEGUN = b"POST / HTTP/1.1\r\nhost: portico\r\ncontent-length: 100\r\n\r\na"
 
 
 async def echo_length(
@@ -140,7 +142,7 @@ def test_a_body_that_stalls_is_cut_off_with_408() -> None:
         async with serving() as (host, port):
             reader, writer = await asyncio.open_connection(host, port)
             try:
-                writer.write(b"POST / HTTP/1.1\r\nhost: portico\r\ncontent-length: 100\r\n\r\na")
+                writer.write(BODY_BEGUN)
                 await writer.drain()
                 started = asyncio.get_running_loop().time()
                 assert (await answer(reader)).startswith(TIMED_OUT)
@@ -166,7 +168,7 @@ def test_a_body_still_coming_after_the_answer_ends_the_connection_when_it_stalls
         async with serving(answer_first) as (host, port):
             reader, writer = await asyncio.open_connection(host, port)
             try:
-                writer.write(b"POST / HTTP/1.1\r\nhost: portico\r\ncontent-length: 100\r\n\r\na")
+                writer.write(BODY_BEGUN)
                 await writer.drain()
                 everything = await answer(reader)
                 assert everything.startswith(b"HTTP/1.1 200 OK\r\n")
