@@ -87,7 +87,9 @@ class Portico:
         )
         self.runtime = Runtime(
             RuntimeSettings(
-                state_dir=settings.data_dir / "runtime", idle_timeout=settings.idle_timeout
+                state_dir=settings.data_dir / "runtime",
+                idle_timeout=settings.idle_timeout,
+                sandbox=settings.sandbox,
             ),
             log_sink=self.log_sink,
             environment_hook=self.function_environment,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 DEFAULT_ACCOUNT_ID = "000000000000"
 DEFAULT_REGION = "us-east-1"
+_OFF = frozenset({"0", "false", "no", "off"})
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Settings:
     access_key_id: str | None = None
     secret_access_key: str | None = None
     idle_timeout: float = 600.0
+    sandbox: bool = True  # confine execution environments (runtime/confinement.py)
     # Asynchronous invocations are retried after 1x, then 2x this (AWS: one minute).
     async_retry_base_seconds: float = 60.0
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -44,6 +46,8 @@ class Settings:
             values["access_key_id"] = env["PORTICO_ACCESS_KEY_ID"]
         if "PORTICO_ASYNC_RETRY_BASE_SECONDS" in env:
             values["async_retry_base_seconds"] = float(env["PORTICO_ASYNC_RETRY_BASE_SECONDS"])
+        if "PORTICO_SANDBOX" in env:
+            values["sandbox"] = env["PORTICO_SANDBOX"].strip().lower() not in _OFF
         if "PORTICO_SECRET_ACCESS_KEY" in env:
             values["secret_access_key"] = env["PORTICO_SECRET_ACCESS_KEY"]
         values.update({key: value for key, value in overrides.items() if value is not None})

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import re
 import resource
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,3 +147,47 @@ def signed(server: Server, method: str, path: str, service: str, **kwargs: Any) 
     return httpx.request(
         method, prepared.url, headers=dict(prepared.headers), content=prepared.body
     )
+
+
+class Marks:
+    """Where test functions report what they ran: an HTTP endpoint on loopback that keeps
+    each JSON body posted to `{url}/{bucket}`. (A function cannot leave a file for the
+    test to find: its environment is confined to its own /tmp.)"""
+
+    def __init__(self) -> None:
+        received: dict[str, list[Any]] = {}
+        self._received = received
+        lock = self._lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with lock:
+                    received.setdefault(self.path.strip("/"), []).append(json.loads(body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def of(self, bucket: str) -> list[Any]:
+        with self._lock:
+            return list(self._received.get(bucket, []))
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def marks() -> Iterator[Marks]:
+    collector = Marks()
+    try:
+        yield collector
+    finally:
+        collector.close()

@@ -10,15 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.conftest import Server, start_server, stop_server
+from tests.e2e.conftest import Marks, Server, start_server, stop_server
 from tests.e2e.test_lambda_api import create
 
 MARKER = """
-import json, os, pathlib, uuid
+import json, os, urllib.request
 def handler(event, context):
-    folder = pathlib.Path(os.environ["MARKS"])
-    # One file per attempt: retries keep the request id, as on AWS.
-    (folder / f"{context.aws_request_id}-{uuid.uuid4().hex}").write_text(json.dumps(event))
+    # One mark per attempt: retries keep the request id, as on AWS.
+    urllib.request.urlopen(os.environ["MARKS"], json.dumps(event).encode())
     if event.get("fail"):
         raise RuntimeError("failing on purpose")
     return {"seen": event}
@@ -34,30 +33,24 @@ def eventually(check: Callable[[], bool], seconds: float = 20.0) -> None:
     raise AssertionError("the condition did not come true in time")
 
 
-def marks(folder: Path) -> list[dict[str, Any]]:
-    return [json.loads(path.read_text()) for path in sorted(folder.iterdir())]
+def marking(marks: Marks, bucket: str) -> dict[str, Any]:
+    """The environment of a MARKER function that reports to `bucket`."""
+    return {"Variables": {"MARKS": f"{marks.url}/{bucket}"}}
 
 
-def test_event_invocations_run_after_202(server: Server, tmp_path: Path) -> None:
-    folder = tmp_path / "marks"
-    folder.mkdir()
+def test_event_invocations_run_after_202(server: Server, marks: Marks) -> None:
     client = server.client("lambda")
-    create(client, name="marker", source=MARKER, Environment={"Variables": {"MARKS": str(folder)}})
+    create(client, name="marker", source=MARKER, Environment=marking(marks, "marker"))
     response = client.invoke(FunctionName="marker", InvocationType="Event", Payload=b'{"n": 1}')
     assert response["StatusCode"] == 202
     assert response["Payload"].read() == b""
-    eventually(lambda: marks(folder) == [{"n": 1}])
+    eventually(lambda: marks.of("marker") == [{"n": 1}])
 
 
-def test_retries_then_on_failure_destination(server: Server, tmp_path: Path) -> None:
-    failing, records = tmp_path / "failing", tmp_path / "records"
-    failing.mkdir()
-    records.mkdir()
+def test_retries_then_on_failure_destination(server: Server, marks: Marks) -> None:
     client = server.client("lambda")
-    create(client, name="flaky", source=MARKER, Environment={"Variables": {"MARKS": str(failing)}})
-    sink = create(
-        client, name="sink", source=MARKER, Environment={"Variables": {"MARKS": str(records)}}
-    )
+    create(client, name="flaky", source=MARKER, Environment=marking(marks, "failing"))
+    sink = create(client, name="sink", source=MARKER, Environment=marking(marks, "records"))
     config = client.put_function_event_invoke_config(
         FunctionName="flaky",
         MaximumRetryAttempts=1,
@@ -69,9 +62,9 @@ def test_retries_then_on_failure_destination(server: Server, tmp_path: Path) -> 
         "OnFailure": {"Destination": sink["FunctionArn"]},
     }
     client.invoke(FunctionName="flaky", InvocationType="Event", Payload=b'{"fail": true}')
-    eventually(lambda: len(list(records.iterdir())) == 1)
-    assert len(list(failing.iterdir())) == 2  # the first try and one retry
-    (record,) = marks(records)
+    eventually(lambda: len(marks.of("records")) == 1)
+    assert len(marks.of("failing")) == 2  # the first try and one retry
+    (record,) = marks.of("records")
     assert record["version"] == "1.0"
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 2
@@ -85,21 +78,16 @@ def test_retries_then_on_failure_destination(server: Server, tmp_path: Path) -> 
     assert record["responsePayload"]["errorMessage"] == "failing on purpose"
 
 
-def test_on_success_destination(server: Server, tmp_path: Path) -> None:
-    seen, records = tmp_path / "seen", tmp_path / "records"
-    seen.mkdir()
-    records.mkdir()
+def test_on_success_destination(server: Server, marks: Marks) -> None:
     client = server.client("lambda")
-    create(client, name="ok", source=MARKER, Environment={"Variables": {"MARKS": str(seen)}})
-    sink = create(
-        client, name="sink", source=MARKER, Environment={"Variables": {"MARKS": str(records)}}
-    )
+    create(client, name="ok", source=MARKER, Environment=marking(marks, "seen"))
+    sink = create(client, name="sink", source=MARKER, Environment=marking(marks, "records"))
     client.put_function_event_invoke_config(
         FunctionName="ok", DestinationConfig={"OnSuccess": {"Destination": sink["FunctionArn"]}}
     )
     client.invoke(FunctionName="ok", InvocationType="Event", Payload=b'{"x": 2}')
-    eventually(lambda: len(list(records.iterdir())) == 1)
-    (record,) = marks(records)
+    eventually(lambda: len(marks.of("records")) == 1)
+    (record,) = marks.of("records")
     assert record["requestContext"]["condition"] == "Success"
     assert record["responsePayload"] == {"seen": {"x": 2}}
 
@@ -122,9 +110,7 @@ def test_async_payload_limit(server: Server) -> None:
     )
 
 
-def test_nothing_acknowledged_is_lost_across_kill_9(tmp_path: Path) -> None:
-    folder = tmp_path / "marks"
-    folder.mkdir()
+def test_nothing_acknowledged_is_lost_across_kill_9(tmp_path: Path, marks: Marks) -> None:
     data, log = tmp_path / "data", tmp_path / "server.log"
     first = start_server(data, log)
     acknowledged: list[int] = []
@@ -134,9 +120,7 @@ def test_nothing_acknowledged_is_lost_across_kill_9(tmp_path: Path) -> None:
             "def handler(event, context):",
             "def handler(event, context):\n    import time; time.sleep(0.3)",
         )
-        create(
-            client, name="marker", source=slow, Environment={"Variables": {"MARKS": str(folder)}}
-        )
+        create(client, name="marker", source=slow, Environment=marking(marks, "marker"))
         for index in range(40):
             response = client.invoke(
                 FunctionName="marker", InvocationType="Event", Payload=json.dumps({"n": index})
@@ -147,10 +131,10 @@ def test_nothing_acknowledged_is_lost_across_kill_9(tmp_path: Path) -> None:
         first.process.wait(10)
     finally:
         stop_server(first.process)
-    done_before = {mark["n"] for mark in marks(folder)}
+    done_before = {mark["n"] for mark in marks.of("marker")}
     assert len(done_before) < len(acknowledged), "the burst finished before the kill: no test"
     second = start_server(data, log)
     try:
-        eventually(lambda: {m["n"] for m in marks(folder)} >= set(acknowledged), seconds=60)
+        eventually(lambda: {m["n"] for m in marks.of("marker")} >= set(acknowledged), seconds=60)
     finally:
         stop_server(second.process)

@@ -110,24 +110,26 @@ async def test_log_stream_name_format(runtime: Runtime, make_function: MakeFunct
 async def test_private_writable_tmp_per_environment(
     runtime: Runtime, make_function: MakeFunction
 ) -> None:
-    config = make_function(
-        {
-            "app.py": """
-            import tempfile, os
-            def handler(event, context):
-                path = os.path.join(tempfile.gettempdir(), "note.txt")
-                before = os.path.exists(path)
-                with open(path, "w") as f:
-                    f.write("x")
-                return {"tmp": tempfile.gettempdir(), "existed": before}
-            """
-        }
-    )
+    """Each environment has a /tmp of its own, as on Lambda: kept across its invokes, seen by
+    no other environment, and not the server's."""
+    code = {
+        "app.py": """
+        import tempfile, os
+        def handler(event, context):
+            path = "/tmp/note.txt"
+            before = os.path.exists(path)
+            with open(path, "w") as f:
+                f.write("x")
+            return {"tmp": tempfile.gettempdir(), "existed": before}
+        """
+    }
+    config = make_function(code)
     first = json.loads((await runtime.invoke(config, b"{}")).payload)
     second = json.loads((await runtime.invoke(config, b"{}")).payload)
-    assert first["tmp"] == second["tmp"] and not first["existed"] and second["existed"]
-    other = make_function({"app.py": INTROSPECT}, function_name="other")
-    assert json.loads((await runtime.invoke(other, b"{}")).payload)["tmp"] != first["tmp"]
+    assert first == {"tmp": "/tmp", "existed": False} and second["existed"]
+    other = make_function(code, function_name="other")
+    assert json.loads((await runtime.invoke(other, b"{}")).payload)["existed"] is False
+    assert not Path("/tmp/note.txt").exists()
 
 
 async def test_open_files_are_limited_as_on_lambda(

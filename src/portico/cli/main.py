@@ -81,7 +81,10 @@ def up_command(args: argparse.Namespace) -> int:
     from portico.settings import Settings
 
     settings = Settings.from_environment(
-        host=args.host, port=args.port, data_dir=Path(args.data_dir) if args.data_dir else None
+        host=args.host,
+        port=args.port,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        sandbox=False if args.no_sandbox else None,
     )
     example = Path(args.example).resolve() if args.example else None
     if example is not None and not (example / "app.py").exists():
@@ -116,6 +119,11 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--data-dir", help="where state lives (default ./.portico)")
     up.add_argument(
         "--example", default="examples/hello", help="a function folder to run once when ready"
+    )
+    up.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run functions unconfined: they may read and write what the server may",
     )
     up.set_defaults(run=up_command)
     return root

@@ -83,3 +83,4 @@ class RuntimeSettings:
     max_log_bytes_per_invoke: int = 16 * 1024 * 1024
     memory_check_interval: float = 0.01
     extra_environment: Mapping[str, str] = field(default_factory=dict)
+    sandbox: bool = True  # confine environments (runtime/confinement.py) where the OS allows

@@ -174,13 +174,13 @@ class ExecutionEnvironment:
                 self.config,
                 log_stream=self.log_stream,
                 runtime_api=runtime_api,
-                tmp_dir=tmp_dir,
+                tmp_dir=self._launcher.sandbox.tmp_path(tmp_dir),
                 provisioned=self.provisioned,
                 extra=self._extra_environment,
             )
 
         try:
-            launched = await self._launcher.launch(self.config, self, variables, out_write)
+            launched = await self._launcher.launch(self.config, self, variables, out_write, tmp_dir)
         except EntrypointNotFound as exc:
             self._die()
             self._closed()

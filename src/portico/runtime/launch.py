@@ -27,6 +27,7 @@ from portico.runtime.config import (
     FunctionConfig,
     RuntimeSettings,
 )
+from portico.runtime.confinement import Confinement, Sandbox
 from portico.runtime.errors import InvalidRuntimeException
 from portico.runtime.invocation import InvocationRequest
 from portico.runtime.limits import OPEN_FILES
@@ -162,7 +163,7 @@ def environment_variables(
     *,
     log_stream: str,
     runtime_api: str,
-    tmp_dir: Path,
+    tmp_dir: Path | str,
     provisioned: bool,
     extra: dict[str, str],
 ) -> dict[str, str]:
@@ -241,6 +242,8 @@ class Launcher:
         self.site_dir = settings.state_dir / "python-runtime"
         # Each environment's private temporary folder is made here.
         self.environments_dir = settings.state_dir / "environments"
+        self.sandbox = Sandbox(settings.sandbox, self.site_dir)
+        self._sandbox_starting: asyncio.Task[None] | None = None
         self._zygote: Zygote | None = None
         self._zygote_starting: asyncio.Task[None] | None = None
 
@@ -251,16 +254,22 @@ class Launcher:
         await asyncio.to_thread(
             packages.build_runtime_site, self.site_dir, self.settings.runtime_packages
         )
+        self._sandbox_starting = asyncio.ensure_future(
+            self.sandbox.start(self.environments_dir / "sandbox-probe")
+        )
         if self.settings.fork_environments:
-            self._zygote = Zygote(self.site_dir, self.settings.preload_modules)
+            self._zygote = Zygote(
+                self.site_dir, self.settings.preload_modules, self.settings.sandbox
+            )
             self._zygote_starting = asyncio.ensure_future(self._zygote.ensure_started())
             self._zygote_starting.add_done_callback(_report_zygote_start)
 
     async def close(self) -> None:
-        starting, self._zygote_starting = self._zygote_starting, None
-        if starting is not None and not starting.done():
-            starting.cancel()
-            await asyncio.gather(starting, return_exceptions=True)
+        for starting in (self._zygote_starting, self._sandbox_starting):
+            if starting is not None and not starting.done():
+                starting.cancel()
+                await asyncio.gather(starting, return_exceptions=True)
+        self._zygote_starting = self._sandbox_starting = None
         if self._zygote is not None:
             await self._zygote.close()
 
@@ -278,10 +287,15 @@ class Launcher:
         peer: EnvironmentPeer,
         environment: EnvironmentFactory,
         output_fd: int,
+        tmp_dir: Path,
     ) -> Launched:
-        """Start a process whose stdout and stderr both go to `output_fd`."""
+        """Start a process whose stdout and stderr both go to `output_fd`, confined to what
+        its function may touch, `tmp_dir` its only writable folder."""
+        if self._sandbox_starting is not None:
+            await asyncio.shield(self._sandbox_starting)
+        confinement = self.sandbox.confinement(config, tmp_dir)
         if config.runtime in PYTHON_RUNTIMES and self._zygote is not None:
-            return await self._fork(config, peer, environment, output_fd)
+            return await self._fork(config, peer, environment, output_fd, confinement)
         endpoint = RuntimeApiEndpoint(peer)
         address = await endpoint.start()
         try:
@@ -292,6 +306,7 @@ class Launcher:
                 config.code_dir,
                 output_fd,
                 self.data_limit(config),
+                None if confinement is None else confinement.apply,
             )
         except BaseException:
             endpoint.close()
@@ -304,6 +319,7 @@ class Launcher:
         peer: EnvironmentPeer,
         environment: EnvironmentFactory,
         output_fd: int,
+        confinement: Confinement | None,
     ) -> Launched:
         assert self._zygote is not None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -314,6 +330,7 @@ class Launcher:
             "paths": code_paths(config),
             "data_limit": self.data_limit(config),
             "open_files": OPEN_FILES,
+            "sandbox": None if confinement is None else confinement.message(),
         }
         try:
             process = await self._zygote.spawn(request, [theirs.fileno(), output_fd])

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,9 +83,10 @@ def _kill_group(pid: int) -> None:
 class Zygote:
     """Host side of the template process: asks it to fork, hears of exits."""
 
-    def __init__(self, site_dir: Path, preload: Sequence[str]) -> None:
+    def __init__(self, site_dir: Path, preload: Sequence[str], sandboxed: bool = False) -> None:
         self._site_dir = site_dir
         self._preload = preload
+        self._sandboxed = sandboxed  # spares take their own mount namespace ahead of need
         self._sock: socket.socket | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._ready: asyncio.Future[None] | None = None
@@ -113,6 +114,7 @@ class Zygote:
             code,
             str(theirs.fileno()),
             ",".join(self._preload),
+            "sandbox" if self._sandboxed else "",
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -295,8 +297,10 @@ async def exec_process(
     cwd: Path,
     output_fd: int,
     data_limit: int | None,
+    confine: Callable[[], None] | None = None,
 ) -> EnvProcess:
-    """A fresh process in its own session, its stdout and stderr into `output_fd`."""
+    """A fresh process in its own session, its stdout and stderr into `output_fd`; `confine`
+    runs in the child before exec."""
     process = await asyncio.create_subprocess_exec(
         *argv,
         env=env,
@@ -305,6 +309,7 @@ async def exec_process(
         stdout=output_fd,
         stderr=output_fd,
         start_new_session=True,
+        preexec_fn=confine,
     )
     try:
         resource.prlimit(process.pid, resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))

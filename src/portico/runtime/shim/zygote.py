@@ -34,7 +34,7 @@ import tempfile
 import traceback
 from typing import Any
 
-from . import bootstrap
+from . import bootstrap, sandbox
 
 MAX_MESSAGE = 1 << 20
 SHIM_PACKAGE = __name__.rpartition(".")[0]
@@ -115,8 +115,9 @@ def _warm_up() -> None:
 
 
 class Zygote:
-    def __init__(self, control: socket.socket, preload: list[str]) -> None:
+    def __init__(self, control: socket.socket, preload: list[str], sandboxed: bool) -> None:
         self.control = control
+        self.sandboxed = sandboxed
         self.stdlib = [path for path in sys.path if path.startswith(sys.base_prefix)]
         # The folder holding this package also holds the runtime's own packages (boto3).
         self.runtime_site = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -212,6 +213,8 @@ class Zygote:
         host_end.close()
         os.environ.clear()
         _warm_up()
+        if self.sandboxed:
+            sandbox.own_mounts()  # the confinement's costliest step, done ahead of need
         try:
             request, fds = receive(sock)
         except (EOFError, OSError):  # the zygote is gone: nothing will come
@@ -234,6 +237,9 @@ class Zygote:
         data_limit = request.get("data_limit")
         if data_limit:
             resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
+        confinement = request.get("sandbox")
+        if confinement and not sandbox.confine(**confinement):
+            raise sandbox.Unconfinable(0, "no private /tmp")
         code_paths: list[str] = request["paths"]
         sys.path[:] = [*code_paths, self.runtime_site, *self.stdlib]
         self._purge_shadowed(code_paths)
@@ -262,6 +268,7 @@ class Zygote:
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     preload = [name for name in sys.argv[2].split(",") if name] if len(sys.argv) > 2 else []
+    sandboxed = len(sys.argv) > 3 and sys.argv[3] == "sandbox"
     with contextlib.suppress(EOFError, ConnectionError):
-        Zygote(control, preload).serve()
+        Zygote(control, preload, sandboxed).serve()
     os._exit(0)

@@ -1,0 +1,117 @@
+"""The confinement an environment applies to itself (shim/sandbox.py), run in a fresh
+interpreter: as root, and as an unprivileged user (whose private /tmp needs a user
+namespace)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from portico.runtime.confinement import SHIM_DIR, SYSTEM_READ
+from portico.runtime.shim import sandbox
+
+pytestmark = pytest.mark.skipif(
+    sandbox.landlock_abi() < 1, reason="this kernel has no Landlock (Linux 5.13+), or it is off"
+)
+
+CONFINED = """
+import ctypes, errno, json, os, sys
+sys.path.insert(0, sys.argv[1])
+import sandbox
+rules = json.loads(sys.argv[2])
+paths = {"secret": rules.pop("secret"), "allowed": rules.pop("allowed")}
+if rules.pop("as_nobody"):
+    os.setgid(65534)
+    os.setuid(65534)
+    ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # dumpable again, as a process started as nobody
+private = sandbox.confine(**rules)
+
+def attempt(action):
+    try:
+        return action()
+    except OSError as error:
+        return errno.errorcode[error.errno]
+
+print(json.dumps({
+    "private /tmp": private,
+    "uid": os.getuid(),
+    "read a file not allowed": attempt(lambda: open(paths["secret"]).read()),
+    "write /tmp": attempt(lambda: open("/tmp/written", "w").write("x")),
+    "read what it wrote": attempt(lambda: open("/tmp/written").read()),
+    "list /tmp": attempt(lambda: sorted(os.listdir("/tmp"))),
+    "read an allowed file": attempt(lambda: len(open(paths["allowed"]).read()) > 0),
+    "signal its parent": attempt(lambda: os.kill(os.getppid(), 0)),
+}))
+"""
+
+
+def confined(tmp_path: Path, *, as_nobody: bool) -> dict[str, Any]:
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("not yours")
+    secret.parent.chmod(0o755)
+    secret.chmod(0o644)
+    own = tmp_path / "own-tmp"
+    own.mkdir()
+    if as_nobody:
+        os.chown(own, 65534, 65534)
+    rules = {
+        "read": [*SYSTEM_READ, sys.base_prefix, str(SHIM_DIR)],
+        "write": [str(own), "/dev/null"],
+        "tmp_dir": str(own),
+        "as_nobody": as_nobody,
+    }
+    arguments = {**rules, "secret": str(secret), "allowed": str(SHIM_DIR / "sandbox.py")}
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", CONFINED, str(SHIM_DIR), json.dumps(arguments)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    outcome: dict[str, Any] = json.loads(done.stdout)
+    outcome["written on the host"] = (own / "written").exists()
+    return outcome
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs as root: the server here is root")
+def test_as_root(tmp_path: Path) -> None:
+    outcome = confined(tmp_path, as_nobody=False)
+    assert "written" in outcome.pop("list /tmp")
+    assert outcome == {
+        "private /tmp": True,
+        "uid": 0,
+        # the secret is below /tmp here, so not even there once /tmp is the private one
+        "read a file not allowed": "ENOENT" if str(tmp_path).startswith("/tmp/") else "EACCES",
+        "write /tmp": 1,
+        "read what it wrote": "x",
+        "read an allowed file": True,
+        "signal its parent": "EPERM",
+        "written on the host": True,
+    }
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="becoming an unprivileged user needs root")
+def test_as_an_unprivileged_user() -> None:
+    base = Path(tempfile.mkdtemp())  # pytest's own folders are closed to other users
+    try:
+        base.chmod(0o755)
+        outcome = confined(base, as_nobody=True)
+    finally:
+        shutil.rmtree(base)
+    if not outcome["private /tmp"]:
+        pytest.skip("this system gives unprivileged users no user namespace")
+    assert outcome["uid"] == 65534
+    assert outcome["read a file not allowed"] in ("ENOENT", "EACCES")
+    assert outcome["read what it wrote"] == "x" and outcome["written on the host"]
+    assert "written" in outcome["list /tmp"]
+    assert outcome["signal its parent"] == "EPERM"
