@@ -22,13 +22,12 @@ import statistics
 import subprocess
 import sys
 import tarfile
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import gateway
-from figures import NS_PER, tree_cpu_ns
+from figures import NS_PER, scratch_folder, tree_cpu_ns
 from wrk import WRK_SCRIPT, Wrk, find_wrk
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -111,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     binary = find_wrk()
     if binary is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
-    with tempfile.TemporaryDirectory(prefix="portico-ab-") as scratch:
+    with scratch_folder("portico-ab-") as scratch:
         root = Path(scratch)
         script = root / "result.lua"
         script.write_text(WRK_SCRIPT)

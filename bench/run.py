@@ -35,7 +35,6 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +44,16 @@ from typing import Any
 
 import gateway
 import wire
-from figures import NS_PER, Figure, Series, Target, process_cpu_ns, timed, timed_async
+from figures import (
+    NS_PER,
+    Figure,
+    Series,
+    Target,
+    process_cpu_ns,
+    scratch_folder,
+    timed,
+    timed_async,
+)
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
 
 HANDLER_SOURCE = 'def handler(e, c):\n    return {"ok": True}\n'
@@ -593,7 +601,7 @@ def write_handler(root: Path) -> Path:
 
 
 def run(sizes: Sizes, loop: str) -> Samples:
-    with tempfile.TemporaryDirectory(prefix="portico-bench-") as scratch:
+    with scratch_folder("portico-bench-") as scratch:
         root = Path(scratch)
         code_dir = write_handler(root)
         print(f"event loop: {choose_event_loop(code_dir, root / 'probe', loop)}", flush=True)
@@ -622,7 +630,7 @@ def invoke_sections(samples: Samples) -> dict[str, list[Figure]]:
 
 
 def run_gateway(sizes: gateway.GatewaySizes) -> gateway.GatewayReport:
-    with tempfile.TemporaryDirectory(prefix="portico-bench-gateway-") as scratch:
+    with scratch_folder("portico-bench-gateway-") as scratch:
         return gateway.run(sizes, Path(scratch))
 
 

@@ -60,17 +60,23 @@ _PROBE = (
 class Confinement:
     """One environment's rules, as the process applies them to itself."""
 
-    read: tuple[str, ...]
+    common: tuple[str, ...]  # what every environment reads (a spare prepares these)
+    read: tuple[str, ...]  # what this one reads besides: its code and layers
     write: tuple[str, ...]
     tmp_dir: str
 
     def message(self) -> dict[str, Any]:
-        """The rules as the zygote's spawn request carries them."""
-        return {"read": list(self.read), "write": list(self.write), "tmp_dir": self.tmp_dir}
+        """The rules as the zygote's spawn request carries them (`sandbox.confine`'s)."""
+        return {
+            "common": list(self.common),
+            "read": list(self.read),
+            "write": list(self.write),
+            "tmp_dir": self.tmp_dir,
+        }
 
     def apply(self) -> None:
         """Confine the calling process (a child between fork and exec)."""
-        if not sandbox.confine(self.read, self.write, self.tmp_dir):
+        if not sandbox.confine(self.read, self.write, self.tmp_dir, self.common):
             raise sandbox.Unconfinable(0, "no private /tmp")
 
 
@@ -105,7 +111,7 @@ class Sandbox:
         self.enabled = enabled
         self.available = False
         self._runtime_site = runtime_site
-        self._common: tuple[str, ...] = ()
+        self._common: tuple[str, ...] | None = None
 
     async def start(self, scratch: Path) -> None:
         """Try the whole confinement once, in a throwaway process, before any environment
@@ -129,9 +135,14 @@ class Sandbox:
                 "sandbox with a private /tmp (Linux 5.13+, and a mount namespace)"
             )
             return
-        common = [*SYSTEM_READ, *_python_paths(), *_node_paths(), str(SHIM_DIR)]
-        common += _targets(self._runtime_site)
-        self._common = tuple(dict.fromkeys(common))
+
+    def common_read(self) -> tuple[str, ...]:
+        """What every environment reads (once the runtime's package folder is built)."""
+        if self._common is None:
+            common = [*SYSTEM_READ, *_python_paths(), *_node_paths(), str(SHIM_DIR)]
+            common += _targets(self._runtime_site)
+            self._common = tuple(dict.fromkeys(common))
+        return self._common
 
     def tmp_path(self, tmp_dir: Path) -> str:
         """The environment's temporary folder as its processes name it."""
@@ -140,5 +151,6 @@ class Sandbox:
     def confinement(self, config: FunctionConfig, tmp_dir: Path) -> Confinement | None:
         if not self.available:
             return None
-        read = [*self._common, str(config.code_dir), *(str(layer) for layer in config.layers)]
-        return Confinement(tuple(read), (*SYSTEM_WRITE, str(tmp_dir)), str(tmp_dir))
+        read = (str(config.code_dir), *(str(layer) for layer in config.layers))
+        write = (*SYSTEM_WRITE, str(tmp_dir))
+        return Confinement(self.common_read(), read, write, str(tmp_dir))

@@ -83,10 +83,13 @@ def _kill_group(pid: int) -> None:
 class Zygote:
     """Host side of the template process: asks it to fork, hears of exits."""
 
-    def __init__(self, site_dir: Path, preload: Sequence[str], sandboxed: bool = False) -> None:
+    def __init__(
+        self, site_dir: Path, preload: Sequence[str], confined_reads: Sequence[str] | None = None
+    ) -> None:
         self._site_dir = site_dir
         self._preload = preload
-        self._sandboxed = sandboxed  # spares take their own mount namespace ahead of need
+        # What every confined environment reads: spares prepare those rules ahead of need.
+        self._confined_reads = confined_reads
         self._sock: socket.socket | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._ready: asyncio.Future[None] | None = None
@@ -114,7 +117,7 @@ class Zygote:
             code,
             str(theirs.fileno()),
             ",".join(self._preload),
-            "sandbox" if self._sandboxed else "",
+            "" if self._confined_reads is None else json.dumps(list(self._confined_reads)),
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

@@ -5,11 +5,14 @@ function's code runs (in a forked environment) or before exec (in the others).
                      root; otherwise in a user namespace, where the kernel allows one)
     capabilities     none, and (no_new_privs) none to gain by exec, not even as root
     Landlock         the file system shrinks to what the host allows: read (and execute) below
-                     `read`, everything below `write`; other processes cannot be traced, read
-                     through /proc or signalled, nor abstract UNIX sockets outside reached
+                     `common` and `read`, everything below `write`; other processes cannot be
+                     traced, read through /proc or signalled, nor abstract UNIX sockets
+                     outside reached
 
-The rules are the host's (portico.runtime.confinement); this module only applies them, with
-the standard library alone, since it runs inside the environment.
+A spare (forked ahead of need) takes its mount namespace and builds the rules every function
+shares (`prepare`) while it waits, so that the cold start that assigns it only adds the
+function's own. The rules are the host's (portico.runtime.confinement); this module applies
+them, with the standard library alone, since it runs inside the environment.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import ctypes
 import os
 import stat
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 # <linux/landlock.h>: the same numbers on every architecture
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
@@ -29,16 +33,19 @@ _FS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16)
 _FILE_ONLY = EXECUTE | WRITE_FILE | READ_FILE | (1 << 14) | (1 << 15)  # + TRUNCATE, IOCTL_DEV
 _SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1
 READ = EXECUTE | READ_FILE | READ_DIR
+EVERYTHING = (1 << 16) - 1  # masked, rule by rule, with what the kernel handles
 
 # <linux/prctl.h>, <linux/sched.h>, <linux/mount.h>, <linux/capability.h>
 _PR_SET_NO_NEW_PRIVS, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 _CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
 _MS_RDONLY, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
-_SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
+_SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(os.uname().machine)
 _CAPABILITY_VERSION_3 = 0x20080522
 
+# Looked up once, here: a spare inherits them, and a cold start pays no dlsym.
 _libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
+_syscall, _prctl, _mount, _unshare = _libc.syscall, _libc.prctl, _libc.mount, _libc.unshare
+_syscall.restype = ctypes.c_long
 
 
 class Unconfinable(OSError):
@@ -54,27 +61,12 @@ def _check(result: int, what: str) -> int:
 
 def landlock_abi() -> int:
     """The Landlock ABI version this kernel offers; 0 when it has none (or it is disabled)."""
-    version = _libc.syscall(_CREATE_RULESET, None, ctypes.c_size_t(0), _CREATE_RULESET_VERSION)
+    version = _syscall(_CREATE_RULESET, None, ctypes.c_size_t(0), _CREATE_RULESET_VERSION)
     return max(int(version), 0)
 
 
 def _fs_rights(abi: int) -> int:
     return _FS_BY_ABI[max(level for level in _FS_BY_ABI if level <= abi)]
-
-
-def _ruleset(abi: int) -> int:
-    handled = _fs_rights(abi)
-    if abi >= 6:
-        attr = struct.pack("=QQQ", handled, 0, _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL)
-    elif abi >= 4:
-        attr = struct.pack("=QQ", handled, 0)
-    else:
-        attr = struct.pack("=Q", handled)
-    buffer = ctypes.create_string_buffer(attr, len(attr))
-    return _check(
-        _libc.syscall(_CREATE_RULESET, buffer, ctypes.c_size_t(len(attr)), 0),
-        "landlock_create_ruleset",
-    )
 
 
 def _open_all(paths: Iterable[str]) -> list[tuple[str, int]]:
@@ -89,28 +81,61 @@ def _open_all(paths: Iterable[str]) -> list[tuple[str, int]]:
     return opened
 
 
-def _allow(ruleset: int, fd: int, rights: int, handled: int) -> None:
-    directory = stat.S_ISDIR(os.fstat(fd).st_mode)
-    rights &= handled if directory else handled & _FILE_ONLY
-    attr = ctypes.create_string_buffer(struct.pack("=Qi", rights, fd), 12)
-    _check(_libc.syscall(_ADD_RULE, ruleset, _RULE_PATH_BENEATH, attr, 0), "landlock_add_rule")
+@dataclass
+class _Rules:
+    """A Landlock ruleset being built, and the folders it names below /tmp (kept open: once
+    /tmp is the environment's own, they are bound back in by descriptor)."""
 
+    common: tuple[str, ...]
+    fd: int
+    handled: int
+    below_tmp: list[tuple[str, int]]
 
-def _landlock(read: list[tuple[str, int]], write: list[tuple[str, int]]) -> None:
-    abi = landlock_abi()
-    if abi < 1:
-        raise Unconfinable(0, "Landlock is not available")
-    everything = _fs_rights(abi)
-    ruleset = _ruleset(abi)
-    try:
-        for _path, fd in read:
-            _allow(ruleset, fd, READ, everything)
-        for _path, fd in write:
-            _allow(ruleset, fd, everything, everything)
-        _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-        _check(_libc.syscall(_RESTRICT_SELF, ruleset, 0), "landlock_restrict_self")
-    finally:
-        os.close(ruleset)
+    @classmethod
+    def create(cls, common: Sequence[str]) -> _Rules:
+        abi = landlock_abi()
+        if abi < 1:
+            raise Unconfinable(0, "Landlock is not available")
+        handled = _fs_rights(abi)
+        if abi >= 6:
+            attr = struct.pack("=QQQ", handled, 0, _SCOPE_ABSTRACT_UNIX_SOCKET | _SCOPE_SIGNAL)
+        elif abi >= 4:
+            attr = struct.pack("=QQ", handled, 0)
+        else:
+            attr = struct.pack("=Q", handled)
+        buffer = ctypes.create_string_buffer(attr, len(attr))
+        fd = _check(
+            _syscall(_CREATE_RULESET, buffer, ctypes.c_size_t(len(attr)), 0),
+            "landlock_create_ruleset",
+        )
+        rules = cls(tuple(common), fd, handled, [])
+        rules.allow(common, READ)
+        return rules
+
+    def allow(self, paths: Iterable[str], rights: int) -> None:
+        for path, fd in _open_all(paths):
+            directory = stat.S_ISDIR(os.fstat(fd).st_mode)
+            allowed = rights & (self.handled if directory else self.handled & _FILE_ONLY)
+            attr = ctypes.create_string_buffer(struct.pack("=Qi", allowed, fd), 12)
+            try:
+                _check(
+                    _syscall(_ADD_RULE, self.fd, _RULE_PATH_BENEATH, attr, 0),
+                    f"landlock_add_rule {path}",
+                )
+            finally:
+                if path.startswith("/tmp/"):
+                    self.below_tmp.append((path, fd))
+                else:
+                    os.close(fd)
+
+    def enforce(self) -> None:
+        _check(_prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+        _check(_syscall(_RESTRICT_SELF, self.fd, 0), "landlock_restrict_self")
+
+    def close(self) -> None:
+        for _path, fd in self.below_tmp:
+            os.close(fd)
+        os.close(self.fd)
 
 
 def _write(path: str, text: str) -> None:
@@ -123,10 +148,10 @@ def _own_mounts() -> bool:
     root); False when the kernel allows it none."""
     uid, gid = os.getuid(), os.getgid()
     if os.geteuid() == 0:
-        if _libc.unshare(_CLONE_NEWNS) < 0:
+        if _unshare(_CLONE_NEWNS) < 0:
             return False
     else:
-        if _libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS) < 0:
+        if _unshare(_CLONE_NEWUSER | _CLONE_NEWNS) < 0:
             return False
         try:
             _write("/proc/self/setgroups", "deny")
@@ -134,19 +159,21 @@ def _own_mounts() -> bool:
             _write("/proc/self/gid_map", f"{gid} {gid} 1")
         except OSError:
             return False
-    return bool(_libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) == 0)
+    return bool(_mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) == 0)
+
+
+def _below(path: str, *folders: str) -> bool:
+    return any(path == folder or path.startswith(folder + "/") for folder in folders)
 
 
 def _private_tmp(tmp_dir: str, kept: list[tuple[str, int]]) -> None:
-    """Bind `tmp_dir` on /tmp, then those of the `kept` folders that were below /tmp back
-    where they were (a data dir may be there), read-only. `kept` must be opened in this
-    namespace."""
-    source = os.fsencode(tmp_dir)
-    _check(_libc.mount(source, b"/tmp", None, _MS_BIND | _MS_REC, None), "bind /tmp")
+    """Bind `tmp_dir` on /tmp, then the `kept` folders (opened in this namespace, below
+    /tmp: a data dir may be there) back where they were, read-only."""
+    _check(_mount(os.fsencode(tmp_dir), b"/tmp", None, _MS_BIND | _MS_REC, None), "bind /tmp")
     private = os.path.normpath(tmp_dir)
     restored: list[str] = []
     for path, fd in sorted(kept):
-        if not path.startswith("/tmp/") or _below(path, private) or _below(path, *restored):
+        if _below(path, private) or _below(path, *restored):
             continue
         if stat.S_ISDIR(os.fstat(fd).st_mode):
             os.makedirs(path, exist_ok=True)
@@ -154,51 +181,69 @@ def _private_tmp(tmp_dir: str, kept: list[tuple[str, int]]) -> None:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
         origin, target = os.fsencode(f"/proc/self/fd/{fd}"), os.fsencode(path)
-        _check(_libc.mount(origin, target, None, _MS_BIND, None), f"bind {path}")
+        _check(_mount(origin, target, None, _MS_BIND, None), f"bind {path}")
         # Read-only as a mount: beneath /tmp, Landlock would let it be written like /tmp.
         read_only = _MS_REMOUNT | _MS_BIND | _MS_RDONLY
-        _check(_libc.mount(None, target, None, read_only, None), f"read-only {path}")
+        _check(_mount(None, target, None, read_only, None), f"read-only {path}")
         restored.append(path)
-
-
-def _below(path: str, *folders: str) -> bool:
-    return any(path == folder or path.startswith(folder + "/") for folder in folders)
 
 
 def _drop_capabilities() -> None:
     """No capability left. None comes back with exec either, even as root: no_new_privs
     (set with Landlock) caps what exec may grant at what the process has."""
-    _libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-    number = _SYS_CAPSET.get(os.uname().machine)
-    if number is not None:
+    _prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    if _SYS_CAPSET is not None:
         header = ctypes.create_string_buffer(struct.pack("=Ii", _CAPABILITY_VERSION_3, 0), 8)
         data = ctypes.create_string_buffer(bytes(24), 24)  # two empty __user_cap_data_struct
-        _check(_libc.syscall(number, header, data), "capset")
+        _check(_syscall(_SYS_CAPSET, header, data), "capset")
 
 
 _mounts_owned = False
+_prepared: _Rules | None = None
 
 
-def own_mounts() -> bool:
-    """Take a mount namespace of this process's own, ahead of `confine` (a spare does, so
-    that the cold start that assigns it does not); whether it has one."""
-    global _mounts_owned
+def prepare(common: Sequence[str]) -> None:
+    """Ahead of need (in a spare): take the mount namespace and build the rules every
+    function shares. Whatever fails here is tried again, and reported, by `confine`."""
+    global _mounts_owned, _prepared
+    _mounts_owned = _mounts_owned or _own_mounts()
+    try:
+        _prepared = _Rules.create(common)
+    except OSError:
+        _prepared = None
+
+
+def discard() -> None:
+    """Forget what `prepare` made: this environment runs unconfined."""
+    global _prepared
+    if _prepared is not None:
+        _prepared.close()
+        _prepared = None
+
+
+def confine(
+    read: Iterable[str], write: Iterable[str], tmp_dir: str, common: Sequence[str] = ()
+) -> bool:
+    """Confine this process (and what it starts) for good: read below `common` and `read`,
+    write below `write`, `tmp_dir` as /tmp. Whether /tmp is its own."""
+    global _mounts_owned, _prepared
+    rules, _prepared = _prepared, None
     if not _mounts_owned:
         _mounts_owned = _own_mounts()
-    return _mounts_owned
-
-
-def confine(read: Iterable[str], write: Iterable[str], tmp_dir: str) -> bool:
-    """Confine this process (and what it starts) for good; whether /tmp is its own."""
-    private = own_mounts()
-    # Opened before /tmp is another folder, since paths below it then reach other files.
-    readable, writable = _open_all(read), _open_all(write)
+        stale = _mounts_owned  # what was opened before belongs to the namespace left behind
+    else:
+        stale = False
+    if rules is None or stale or rules.common != tuple(common):
+        if rules is not None:
+            rules.close()
+        rules = _Rules.create(common)
     try:
-        if private:
-            _private_tmp(tmp_dir, [*readable, *writable])
+        rules.allow(read, READ)
+        rules.allow(write, EVERYTHING)
+        if _mounts_owned:
+            _private_tmp(tmp_dir, rules.below_tmp)
         _drop_capabilities()
-        _landlock(readable, writable)
+        rules.enforce()
     finally:
-        for _path, fd in (*readable, *writable):
-            os.close(fd)
-    return private
+        rules.close()
+    return _mounts_owned

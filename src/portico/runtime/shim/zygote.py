@@ -115,9 +115,11 @@ def _warm_up() -> None:
 
 
 class Zygote:
-    def __init__(self, control: socket.socket, preload: list[str], sandboxed: bool) -> None:
+    def __init__(
+        self, control: socket.socket, preload: list[str], common: list[str] | None
+    ) -> None:
         self.control = control
-        self.sandboxed = sandboxed
+        self.common = common  # what every confined environment reads; None: unconfined
         self.stdlib = [path for path in sys.path if path.startswith(sys.base_prefix)]
         # The folder holding this package also holds the runtime's own packages (boto3).
         self.runtime_site = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -213,8 +215,8 @@ class Zygote:
         host_end.close()
         os.environ.clear()
         _warm_up()
-        if self.sandboxed:
-            sandbox.own_mounts()  # the confinement's costliest step, done ahead of need
+        if self.common is not None:
+            sandbox.prepare(self.common)  # most of the confinement's cost, ahead of need
         try:
             request, fds = receive(sock)
         except (EOFError, OSError):  # the zygote is gone: nothing will come
@@ -238,7 +240,9 @@ class Zygote:
         if data_limit:
             resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
         confinement = request.get("sandbox")
-        if confinement and not sandbox.confine(**confinement):
+        if not confinement:
+            sandbox.discard()
+        elif not sandbox.confine(**confinement):
             raise sandbox.Unconfinable(0, "no private /tmp")
         code_paths: list[str] = request["paths"]
         sys.path[:] = [*code_paths, self.runtime_site, *self.stdlib]
@@ -268,7 +272,7 @@ class Zygote:
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     preload = [name for name in sys.argv[2].split(",") if name] if len(sys.argv) > 2 else []
-    sandboxed = len(sys.argv) > 3 and sys.argv[3] == "sandbox"
+    common = json.loads(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None
     with contextlib.suppress(EOFError, ConnectionError):
-        Zygote(control, preload, sandboxed).serve()
+        Zygote(control, preload, common).serve()
     os._exit(0)
