@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from portico.runtime import Runtime, RuntimeSettings
+from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
 from portico.runtime.confinement import Sandbox
 from tests.conftest import MakeFunction
 from tests.e2e.conftest import Server
@@ -24,7 +24,8 @@ from tests.e2e.test_lambda_api import ROLE, zipped
 
 def _sandbox_available() -> bool:
     sandbox = Sandbox(True, Path(sys.prefix))
-    asyncio.run(sandbox.start(Path(tempfile.mkdtemp()) / "probe"))
+    with tempfile.TemporaryDirectory() as scratch:
+        asyncio.run(sandbox.start(Path(scratch) / "probe"))
     return sandbox.available
 
 
@@ -81,34 +82,39 @@ CONFINED = {
     "write and read /tmp": "okok",
     "import the standard library": "ok",
     "effective capabilities": "0000000000000000",
+    "written to the host's /tmp": False,
 }
 
 
-def _event(secret: Path, pid: int, scratch: Path) -> bytes:
-    return json.dumps({"secret": str(secret), "pid": pid, "scratch": str(scratch)}).encode()
-
-
-def _scratch() -> Path:
-    """A name in /tmp that nothing else uses."""
-    return Path("/tmp") / f"portico-sandbox-{uuid.uuid4().hex}"
+async def probe(runtime: Runtime, config: FunctionConfig, tmp_path: Path) -> dict[str, Any]:
+    """What the function's probes found, given a file of the server's, the server's pid and
+    a name in /tmp that nothing else uses (removed from the host's /tmp afterwards, should
+    it land there)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the server's own")
+    scratch = Path("/tmp") / f"portico-sandbox-{uuid.uuid4().hex}"
+    event = {"secret": str(secret), "pid": os.getpid(), "scratch": str(scratch)}
+    try:
+        outcome: dict[str, Any] = json.loads(
+            (await runtime.invoke(config, json.dumps(event).encode())).payload
+        )
+    finally:
+        landed = scratch.exists()
+        scratch.unlink(missing_ok=True)
+    outcome["written to the host's /tmp"] = landed
+    return outcome
 
 
 @pytest.mark.asyncio
 async def test_a_python_function_reaches_only_what_it_may(
     runtime: Runtime, make_function: MakeFunction, tmp_path: Path
 ) -> None:
-    secret = tmp_path / "secret.txt"
-    secret.write_text("the server's own")
-    config = make_function({"app.py": PYTHON_PROBES})
-    scratch = _scratch()
-    result = await runtime.invoke(config, _event(secret, os.getpid(), scratch))
-    outcome = json.loads(result.payload)
+    outcome = await probe(runtime, make_function({"app.py": PYTHON_PROBES}), tmp_path)
     # Below /tmp (as here) the server's folders are not even there; elsewhere, refused.
     assert outcome.pop("read the server's file") in ("EACCES", "ENOENT")
     # Refused by the sandbox, or read-only as a mount where it had to be bound (below /tmp)
     assert outcome.pop("write into its code") in ("EACCES", "EROFS")
     assert outcome == CONFINED
-    assert not scratch.exists()  # its /tmp is its own
 
 
 @pytest.mark.asyncio
@@ -116,20 +122,15 @@ async def test_unconfined_when_the_sandbox_is_turned_off(
     make_function: MakeFunction, tmp_path: Path
 ) -> None:
     """The switch is real (and the test above fails without the sandbox)."""
-    secret = tmp_path / "secret.txt"
-    secret.write_text("the server's own")
     runtime = Runtime(RuntimeSettings(state_dir=tmp_path / "state", sandbox=False))
     await runtime.start(reap=False)
-    scratch = _scratch()
     try:
-        config = make_function({"app.py": PYTHON_PROBES})
-        event = _event(secret, os.getpid(), scratch)
-        outcome = json.loads((await runtime.invoke(config, event)).payload)
+        outcome = await probe(runtime, make_function({"app.py": PYTHON_PROBES}), tmp_path)
     finally:
         await runtime.close()
-        scratch.unlink(missing_ok=True)
     assert outcome["read the server's file"] == "ok"
     assert outcome["signal the server"] == "ok"
+    assert outcome["written to the host's /tmp"]
 
 
 NODE_PROBES = """
@@ -152,19 +153,15 @@ exports.handler = async (event) => ({
 async def test_a_node_function_reaches_only_what_it_may(
     runtime: Runtime, make_function: MakeFunction, tmp_path: Path
 ) -> None:
-    secret = tmp_path / "secret.txt"
-    secret.write_text("the server's own")
     config = make_function({"index.js": NODE_PROBES}, handler="index.handler", runtime="nodejs20.x")
-    scratch = _scratch()
-    result = await runtime.invoke(config, _event(secret, os.getpid(), scratch))
-    outcome = json.loads(result.payload)
-    assert not scratch.exists()
+    outcome = await probe(runtime, config, tmp_path)
     assert outcome.pop("read the server's file") in ("EACCES", "ENOENT")
     assert outcome == {
         "read the server's environment": "EACCES",
         "signal the server": "EPERM",
         "write and read /tmp": "okok",
         "read its code": "ok",
+        "written to the host's /tmp": False,
     }
 
 

@@ -118,14 +118,17 @@ class Sandbox:
         relies on it (a container may forbid namespaces, a kernel lack Landlock)."""
         if not self.enabled:
             return
-        scratch.mkdir(mode=0o700, exist_ok=True)
+        output = b""
         try:
+            scratch.mkdir(mode=0o700, exist_ok=True)
             process = await asyncio.create_subprocess_exec(
                 *(sys.executable, "-I", "-S", "-c", _PROBE, str(SHIM_DIR), str(scratch)),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.DEVNULL,
             )
             output, _ = await process.communicate()
+        except OSError:
+            logger.exception("The sandbox's probe could not run")
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         self.available = output.strip() == b"1"
@@ -134,7 +137,6 @@ class Sandbox:
                 "Execution environments run unconfined: this system allows no Landlock "
                 "sandbox with a private /tmp (Linux 5.13+, and a mount namespace)"
             )
-            return
 
     def common_read(self) -> tuple[str, ...]:
         """What every environment reads (once the runtime's package folder is built)."""

@@ -1,0 +1,46 @@
+"""The host's side of the sandbox: what an environment is allowed, and the switch."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from portico.runtime.config import FunctionConfig
+from portico.runtime.confinement import SHIM_DIR, SYSTEM_WRITE, Sandbox
+from portico.settings import Settings
+
+
+def test_the_rules_name_the_runtimes_links_targets_the_code_and_the_layers(
+    tmp_path: Path,
+) -> None:
+    package = tmp_path / "installed" / "boto3"
+    package.mkdir(parents=True)
+    site = tmp_path / "python-runtime"
+    site.mkdir()
+    (site / "boto3").symlink_to(package, target_is_directory=True)
+    sandbox = Sandbox(True, site)
+    sandbox.available = True  # as a successful probe leaves it
+    config = FunctionConfig("f", "app.handler", tmp_path / "code", layers=(tmp_path / "layer",))
+    confinement = sandbox.confinement(config, tmp_path / "env")
+    assert confinement is not None
+    assert {str(site), str(package), str(SHIM_DIR), "/usr", "/etc/ssl"} <= set(confinement.common)
+    assert "/etc" not in confinement.common and "/etc/shadow" not in confinement.common
+    assert confinement.read == (str(tmp_path / "code"), str(tmp_path / "layer"))
+    assert confinement.write == (*SYSTEM_WRITE, str(tmp_path / "env"))
+    assert sandbox.tmp_path(tmp_path / "env") == "/tmp"
+
+
+def test_turned_off_it_probes_nothing_and_confines_nothing(tmp_path: Path) -> None:
+    sandbox = Sandbox(False, tmp_path)
+    asyncio.run(sandbox.start(tmp_path / "probe"))
+    assert not sandbox.available and not (tmp_path / "probe").exists()
+    assert sandbox.confinement(FunctionConfig("f", "app.handler", tmp_path), tmp_path) is None
+    assert sandbox.tmp_path(tmp_path / "env") == str(tmp_path / "env")
+
+
+def test_the_switch_in_the_environment() -> None:
+    assert Settings.from_environment({}).sandbox is True
+    assert Settings.from_environment({"PORTICO_SANDBOX": "0"}).sandbox is False
+    assert Settings.from_environment({"PORTICO_SANDBOX": "off"}).sandbox is False
+    assert Settings.from_environment({"PORTICO_SANDBOX": "1"}).sandbox is True
+    assert Settings.from_environment({"PORTICO_SANDBOX": "1"}, sandbox=False).sandbox is False
