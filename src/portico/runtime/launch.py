@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from portico.runtime import packages
 from portico.runtime.config import (
@@ -299,14 +299,22 @@ class Launcher:
         address = await endpoint.start()
         try:
             argv = self._argv(config)
-            process = await exec_process(
-                argv,
-                environment(address),
-                config.code_dir,
-                output_fd,
-                self.data_limit(config),
-                None if confinement is None else confinement.apply,
-            )
+            if self._zygote is not None:  # a spare execs it, confined as it waited
+                request = {
+                    "argv": argv,
+                    "env": environment(address),
+                    **self._process_settings(config, confinement),
+                }
+                process = await self._zygote.spawn(request, [output_fd])
+            else:
+                process = await exec_process(
+                    argv,
+                    environment(address),
+                    config.code_dir,
+                    output_fd,
+                    self.data_limit(config),
+                    None if confinement is None else confinement.apply,
+                )
         except BaseException:
             endpoint.close()
             raise
@@ -324,12 +332,9 @@ class Launcher:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         request = {
             "env": environment("127.0.0.1:0"),
-            "cwd": str(config.code_dir),
             "handler": config.handler,
             "paths": code_paths(config),
-            "data_limit": self.data_limit(config),
-            "open_files": OPEN_FILES,
-            "sandbox": None if confinement is None else confinement.message(),
+            **self._process_settings(config, confinement),
         }
         try:
             process = await self._zygote.spawn(request, [theirs.fileno(), output_fd])
@@ -340,6 +345,17 @@ class Launcher:
             lambda: FramedTransport(peer), ours
         )
         return Launched(process, protocol)
+
+    def _process_settings(
+        self, config: FunctionConfig, confinement: Confinement | None
+    ) -> dict[str, Any]:
+        """What the zygote's spawn request says of any environment's process."""
+        return {
+            "cwd": str(config.code_dir),
+            "data_limit": self.data_limit(config),
+            "open_files": OPEN_FILES,
+            "sandbox": None if confinement is None else confinement.message(),
+        }
 
     def _argv(self, config: FunctionConfig) -> list[str]:
         if config.runtime in PYTHON_RUNTIMES:

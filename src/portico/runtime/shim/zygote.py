@@ -6,8 +6,9 @@
     host ──{"op": "refill"}──► zygote, which forks the next spare
     zygote ──{"op": "exited", "pid", "status"}──► host        (it reaps every child)
 
-    spare ─► environment: fds, env, cwd, limits, sys.path, then
-             Bootstrap(FramedChannel).run()   (INIT + invoke loop)
+    spare ─► environment: fds, cwd, limits, confinement, then either
+             env, sys.path, Bootstrap(FramedChannel).run()   (INIT + invoke loop), or,
+             for another runtime (the request has `argv`, fds [output]), execve
 
 A fork of a process that has already imported the interpreter, the bootstrap and the
 preloaded packages (boto3) is far cheaper than a fresh interpreter, and a spare forked ahead
@@ -225,33 +226,33 @@ class Zygote:
         self._become(request, fds)
 
     def _become(self, request: dict[str, Any], fds: list[int]) -> None:
-        channel_fd, output_fd = fds
+        """Turn into the environment `request` describes: the built-in Python bootstrap on a
+        channel, or (with `argv`) any other runtime's process, exec'd."""
+        *channel, output_fd = fds
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
         os.close(output_fd)
-        os.environ.clear()
-        os.environ.update(request["env"])
         os.chdir(request["cwd"])
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        open_files = request.get("open_files")
-        if open_files:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
-        data_limit = request.get("data_limit")
-        if data_limit:
-            resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
+        _limit(request)
         confinement = request.get("sandbox")
         if not confinement:
             sandbox.discard()
         elif not sandbox.confine(**confinement):
             raise sandbox.Unconfinable(0, "no private /tmp")
+        if "argv" in request:
+            argv: list[str] = request["argv"]
+            bootstrap._flush()
+            os.execve(argv[0], argv, request["env"])
+        os.environ.clear()
+        os.environ.update(request["env"])
         code_paths: list[str] = request["paths"]
         sys.path[:] = [*code_paths, self.runtime_site, *self.stdlib]
         self._purge_shadowed(code_paths)
         tempfile.tempdir = None
         sys.argv[:] = [""]
         bootstrap.make_streams_unbuffered()
-        channel = bootstrap.FramedChannel(socket.socket(fileno=channel_fd))
-        bootstrap.Bootstrap(channel, request["handler"]).run()
+        channel_socket = socket.socket(fileno=channel[0])
+        bootstrap.Bootstrap(bootstrap.FramedChannel(channel_socket), request["handler"]).run()
 
     def _purge_shadowed(self, paths: list[str]) -> None:
         """Forget preloaded modules that the function's own code or layers provide again."""
@@ -267,6 +268,17 @@ class Zygote:
             for name in [name for name in sys.modules if name.partition(".")[0] in shadowed]:
                 del sys.modules[name]
             importlib.invalidate_caches()
+
+
+def _limit(request: dict[str, Any]) -> None:
+    """An environment's limits: no core dumps, Lambda's open files, a ceiling on memory."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    open_files = request.get("open_files")
+    if open_files:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+    data_limit = request.get("data_limit")
+    if data_limit:
+        resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
 
 
 def main() -> None:
