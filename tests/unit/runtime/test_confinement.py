@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
+
+import pytest
 
 from portico.runtime.config import FunctionConfig
 from portico.runtime.confinement import SHIM_DIR, SYSTEM_WRITE, Sandbox
@@ -44,3 +47,14 @@ def test_the_switch_in_the_environment() -> None:
     assert Settings.from_environment({"PORTICO_SANDBOX": "off"}).sandbox is False
     assert Settings.from_environment({"PORTICO_SANDBOX": "1"}).sandbox is True
     assert Settings.from_environment({"PORTICO_SANDBOX": "1"}, sandbox=False).sandbox is False
+
+
+def test_a_probe_that_cannot_run_leaves_environments_unconfined_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sandbox = Sandbox(True, tmp_path)
+    with caplog.at_level(logging.WARNING, logger="portico.runtime.confinement"):
+        asyncio.run(sandbox.start(tmp_path / "missing" / "probe"))
+    assert not sandbox.available
+    assert "Execution environments run unconfined" in caplog.text
+    assert sandbox.confinement(FunctionConfig("f", "app.handler", tmp_path), tmp_path) is None
