@@ -118,6 +118,22 @@ async def test_a_python_function_reaches_only_what_it_may(
 
 
 @pytest.mark.asyncio
+async def test_confined_too_when_the_server_execs_the_process_itself(
+    make_function: MakeFunction, tmp_path: Path
+) -> None:
+    """With forking off, a fresh interpreter is confined between the server's fork and exec."""
+    runtime = Runtime(RuntimeSettings(state_dir=tmp_path / "state", fork_environments=False))
+    await runtime.start(reap=False)
+    try:
+        outcome = await probe(runtime, make_function({"app.py": PYTHON_PROBES}), tmp_path)
+    finally:
+        await runtime.close()
+    assert outcome.pop("read the server's file") in ("EACCES", "ENOENT")
+    assert outcome.pop("write into its code") in ("EACCES", "EROFS")
+    assert outcome == CONFINED
+
+
+@pytest.mark.asyncio
 async def test_unconfined_when_the_sandbox_is_turned_off(
     make_function: MakeFunction, tmp_path: Path
 ) -> None:
