@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +25,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 CONFINED = """
-import ctypes, errno, json, os, sys
+import ctypes, errno, json, os, socket, sys
 sys.path.insert(0, sys.argv[1])
 import sandbox
 rules = json.loads(sys.argv[2])
-paths = {"secret": rules.pop("secret"), "allowed": rules.pop("allowed")}
+paths = {key: rules.pop(key) for key in ("secret", "allowed", "socket")}
 if rules.pop("as_nobody"):
     os.setgid(65534)
     os.setuid(65534)
@@ -49,11 +51,14 @@ print(json.dumps({
     "list /tmp": attempt(lambda: sorted(os.listdir("/tmp"))),
     "read an allowed file": attempt(lambda: len(open(paths["allowed"]).read()) > 0),
     "signal its parent": attempt(lambda: os.kill(os.getppid(), 0)),
+    "connect to a socket in /run": attempt(
+        lambda: socket.socket(socket.AF_UNIX).connect(paths["socket"]) if paths["socket"] else 0
+    ),
 }))
 """
 
 
-def confined(tmp_path: Path, *, as_nobody: bool) -> dict[str, Any]:
+def confined(tmp_path: Path, *, as_nobody: bool, socket_path: str = "") -> dict[str, Any]:
     secret = tmp_path / "outside" / "secret.txt"
     secret.parent.mkdir()
     secret.write_text("not yours")
@@ -69,7 +74,12 @@ def confined(tmp_path: Path, *, as_nobody: bool) -> dict[str, Any]:
         "tmp_dir": str(own),
         "as_nobody": as_nobody,
     }
-    arguments = {**rules, "secret": str(secret), "allowed": str(SHIM_DIR / "sandbox.py")}
+    arguments = {
+        **rules,
+        "secret": str(secret),
+        "allowed": str(SHIM_DIR / "sandbox.py"),
+        "socket": socket_path,
+    }
     done = subprocess.run(
         [sys.executable, "-I", "-S", "-c", CONFINED, str(SHIM_DIR), json.dumps(arguments)],
         capture_output=True,
@@ -85,7 +95,17 @@ def confined(tmp_path: Path, *, as_nobody: bool) -> dict[str, Any]:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="runs as root: the server here is root")
 def test_as_root(tmp_path: Path) -> None:
-    outcome = confined(tmp_path, as_nobody=False)
+    """Root's own sockets in /run (Docker's, D-Bus's) would let uid 0 talk to the system:
+    the environment's /run is empty."""
+    socket_path = f"/run/portico-test-{uuid.uuid4().hex}.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(socket_path)
+        os.chmod(socket_path, 0o660)
+        server.listen()
+        try:
+            outcome = confined(tmp_path, as_nobody=False, socket_path=socket_path)
+        finally:
+            os.unlink(socket_path)
     assert "written" in outcome.pop("list /tmp")
     assert outcome == {
         "private /tmp": True,
@@ -96,6 +116,7 @@ def test_as_root(tmp_path: Path) -> None:
         "read what it wrote": "x",
         "read an allowed file": True,
         "signal its parent": "EPERM",
+        "connect to a socket in /run": "ENOENT",
         "written on the host": True,
     }
 

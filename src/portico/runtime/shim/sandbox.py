@@ -2,7 +2,8 @@
 function's code runs (in a forked environment) or before exec (in the others).
 
     private /tmp     a mount namespace with the environment's own folder bound on /tmp (as
-                     root; otherwise in a user namespace, where the kernel allows one)
+                     root; otherwise in a user namespace, where the kernel allows one), and
+                     an empty /run (the system's sockets are there)
     capabilities     none, and (no_new_privs) none to gain by exec, not even as root
     Landlock         the file system shrinks to what the host allows: read (and execute) below
                      `common` and `read`, everything below `write`; other processes cannot be
@@ -38,7 +39,8 @@ EVERYTHING = (1 << 16) - 1  # masked, rule by rule, with what the kernel handles
 # <linux/prctl.h>, <linux/sched.h>, <linux/mount.h>, <linux/capability.h>
 _PR_SET_NO_NEW_PRIVS, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 _CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
-_MS_RDONLY, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT = 1, 2, 4, 8, 32
+_MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
 _SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(os.uname().machine)
 _CAPABILITY_VERSION_3 = 0x20080522
 
@@ -159,7 +161,33 @@ def _own_mounts() -> bool:
             _write("/proc/self/gid_map", f"{gid} {gid} 1")
         except OSError:
             return False
-    return bool(_mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) == 0)
+    if _mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) < 0:
+        return False
+    try:
+        _hide_run()
+    except OSError:
+        return False
+    return True
+
+
+def _hide_run() -> None:
+    """An empty, read-only /run, but for the resolver's file if it lives there. The system's
+    sockets live in /run (Docker's, D-Bus's, databases'), and Landlock does not restrict
+    connecting to a UNIX socket: an environment of a server run as root, uid 0, could
+    otherwise talk to any of them."""
+    if os.path.islink("/run") or not os.path.isdir("/run"):
+        return
+    resolver = os.path.realpath("/etc/resolv.conf")
+    kept = _open_all([resolver] if resolver.startswith("/run/") else [])
+    try:
+        flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+        _check(_mount(b"tmpfs", b"/run", b"tmpfs", flags, b"mode=755,size=64k"), "tmpfs /run")
+        for path, fd in kept:
+            _bind_back(path, fd)
+        _check(_mount(None, b"/run", None, _MS_REMOUNT | _MS_RDONLY | flags, None), "/run")
+    finally:
+        for _path, fd in kept:
+            os.close(fd)
 
 
 def _below(path: str, *folders: str) -> bool:
@@ -175,17 +203,22 @@ def _private_tmp(tmp_dir: str, kept: list[tuple[str, int]]) -> None:
     for path, fd in sorted(kept):
         if _below(path, private) or _below(path, *restored):
             continue
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
-            os.makedirs(path, exist_ok=True)
-        else:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
-        origin, target = os.fsencode(f"/proc/self/fd/{fd}"), os.fsencode(path)
-        _check(_mount(origin, target, None, _MS_BIND, None), f"bind {path}")
         # Read-only as a mount: beneath /tmp, Landlock would let it be written like /tmp.
-        read_only = _MS_REMOUNT | _MS_BIND | _MS_RDONLY
-        _check(_mount(None, target, None, read_only, None), f"read-only {path}")
+        _bind_back(path, fd)
         restored.append(path)
+
+
+def _bind_back(path: str, fd: int) -> None:
+    """Bind what `fd` names (opened in this namespace) at `path`, read-only."""
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        os.makedirs(path, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+    origin, target = os.fsencode(f"/proc/self/fd/{fd}"), os.fsencode(path)
+    _check(_mount(origin, target, None, _MS_BIND, None), f"bind {path}")
+    read_only = _MS_REMOUNT | _MS_BIND | _MS_RDONLY
+    _check(_mount(None, target, None, read_only, None), f"read-only {path}")
 
 
 def _drop_capabilities() -> None:
