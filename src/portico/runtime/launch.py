@@ -258,7 +258,7 @@ class Launcher:
             self.sandbox.start(self.environments_dir / "sandbox-probe")
         )
         if self.settings.fork_environments:
-            common = self.sandbox.common_read() if self.settings.sandbox else None
+            common = self.sandbox.common_read() if self.sandbox.enabled else None
             self._zygote = Zygote(self.site_dir, self.settings.preload_modules, common)
             self._zygote_starting = asyncio.ensure_future(self._zygote.ensure_started())
             self._zygote_starting.add_done_callback(_report_zygote_start)

@@ -34,7 +34,11 @@ if rules.pop("as_nobody"):
     os.setgid(65534)
     os.setuid(65534)
     ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # dumpable again, as a process started as nobody
-private = sandbox.confine(**rules)
+try:
+    sandbox.confine(**rules)
+except sandbox.Unconfinable:
+    print(json.dumps({"private /tmp": False}))
+    sys.exit(0)
 
 def attempt(action):
     try:
@@ -43,7 +47,7 @@ def attempt(action):
         return errno.errorcode[error.errno]
 
 print(json.dumps({
-    "private /tmp": private,
+    "private /tmp": True,
     "uid": os.getuid(),
     "read a file not allowed": attempt(lambda: open(paths["secret"]).read()),
     "write /tmp": attempt(lambda: open("/tmp/written", "w").write("x")),

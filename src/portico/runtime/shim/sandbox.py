@@ -270,16 +270,18 @@ def discard() -> None:
 
 def confine(
     read: Iterable[str], write: Iterable[str], tmp_dir: str, common: Sequence[str] = ()
-) -> bool:
+) -> None:
     """Confine this process (and what it starts) for good: read below `common` and `read`,
-    write below `write`, `tmp_dir` as /tmp. Whether /tmp is its own."""
+    write below `write`, `tmp_dir` as /tmp; Unconfinable if any part cannot be had."""
     global _mounts_owned, _prepared
     rules, _prepared = _prepared, None
+    stale = False  # what was opened before a namespace was taken belongs to the one left
     if not _mounts_owned:
-        _mounts_owned = _own_mounts()
-        stale = _mounts_owned  # what was opened before belongs to the namespace left behind
-    else:
-        stale = False
+        _mounts_owned = stale = _own_mounts()
+    if not _mounts_owned:
+        if rules is not None:
+            rules.close()
+        raise Unconfinable(0, "no mount namespace of its own, so no private /tmp")
     if rules is None or stale or rules.common != tuple(common):
         if rules is not None:
             rules.close()
@@ -287,10 +289,8 @@ def confine(
     try:
         rules.allow(read, READ)
         rules.allow(write, EVERYTHING)
-        if _mounts_owned:
-            _private_tmp(tmp_dir, rules.below_tmp)
+        _private_tmp(tmp_dir, rules.below_tmp)
         _drop_capabilities()
         rules.enforce()
     finally:
         rules.close()
-    return _mounts_owned

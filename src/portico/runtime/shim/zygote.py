@@ -235,10 +235,10 @@ class Zygote:
         os.chdir(request["cwd"])
         _limit(request)
         confinement = request.get("sandbox")
-        if not confinement:
+        if confinement:
+            sandbox.confine(**confinement)
+        else:
             sandbox.discard()
-        elif not sandbox.confine(**confinement):
-            raise sandbox.Unconfinable(0, "no private /tmp")
         if "argv" in request:
             argv: list[str] = request["argv"]
             bootstrap._flush()
