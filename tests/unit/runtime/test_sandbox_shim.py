@@ -29,7 +29,7 @@ import ctypes, errno, json, os, socket, sys
 sys.path.insert(0, sys.argv[1])
 import sandbox
 rules = json.loads(sys.argv[2])
-paths = {key: rules.pop(key) for key in ("secret", "allowed", "socket")}
+paths = {key: rules.pop(key) for key in ("secret", "allowed", "socket", "etc")}
 if rules.pop("as_nobody"):
     os.setgid(65534)
     os.setuid(65534)
@@ -50,6 +50,7 @@ print(json.dumps({
     "private /tmp": True,
     "uid": os.getuid(),
     "read a file not allowed": attempt(lambda: open(paths["secret"]).read()),
+    "read a file of /etc outside the rules": attempt(lambda: open(paths["etc"]).read()),
     "write /tmp": attempt(lambda: open("/tmp/written", "w").write("x")),
     "read what it wrote": attempt(lambda: open("/tmp/written").read()),
     "list /tmp": attempt(lambda: sorted(os.listdir("/tmp"))),
@@ -60,6 +61,16 @@ print(json.dumps({
     ),
 }))
 """
+
+
+def _etc_file_outside_the_rules() -> str:
+    """A file of /etc anyone may read that the rules leave out: only Landlock refuses it
+    (below /tmp a file is simply absent once /tmp is private)."""
+    allowed = {Path(path).name for path in SYSTEM_READ if path.startswith("/etc/")}
+    for entry in sorted(Path("/etc").iterdir()):
+        if entry.name not in allowed and entry.is_file() and entry.stat().st_mode & 0o004:
+            return str(entry)
+    raise AssertionError("no world-readable file in /etc")
 
 
 def confined(tmp_path: Path, *, as_nobody: bool, socket_path: str = "") -> dict[str, Any]:
@@ -83,6 +94,7 @@ def confined(tmp_path: Path, *, as_nobody: bool, socket_path: str = "") -> dict[
         "secret": str(secret),
         "allowed": str(SHIM_DIR / "sandbox.py"),
         "socket": socket_path,
+        "etc": _etc_file_outside_the_rules(),
     }
     done = subprocess.run(
         [sys.executable, "-I", "-S", "-c", CONFINED, str(SHIM_DIR), json.dumps(arguments)],
@@ -116,6 +128,7 @@ def test_as_root(tmp_path: Path) -> None:
         "uid": 0,
         # the secret is below /tmp here, so not even there once /tmp is the private one
         "read a file not allowed": "ENOENT" if str(tmp_path).startswith("/tmp/") else "EACCES",
+        "read a file of /etc outside the rules": "EACCES",
         "write /tmp": 1,
         "read what it wrote": "x",
         "read an allowed file": True,
@@ -137,6 +150,7 @@ def test_as_an_unprivileged_user() -> None:
         pytest.skip("this system gives unprivileged users no user namespace")
     assert outcome["uid"] == 65534
     assert outcome["read a file not allowed"] in ("ENOENT", "EACCES")
+    assert outcome["read a file of /etc outside the rules"] == "EACCES"
     assert outcome["read what it wrote"] == "x" and outcome["written on the host"]
     assert "written" in outcome["list /tmp"]
     assert outcome["signal its parent"] == "EPERM"
