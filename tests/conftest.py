@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+import functools
+import sys
+import tempfile
 import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -9,8 +13,29 @@ import pytest
 import pytest_asyncio
 
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
+from portico.runtime.confinement import Sandbox
 
 MakeFunction = Callable[..., FunctionConfig]
+
+
+@functools.cache
+def probed_sandbox() -> Sandbox:
+    """What this system allows environments (probed once, as a server does at start)."""
+    sandbox = Sandbox(True, Path(sys.prefix))
+    with tempfile.TemporaryDirectory() as scratch:
+        asyncio.run(sandbox.start(Path(scratch) / "probe"))
+    return sandbox
+
+
+def task_root_seen(config: FunctionConfig) -> Path:
+    """Where a (confined) environment of `config` finds its code: /var/task, as on Lambda,
+    where the system allows the mounts."""
+    return Path("/var/task") if probed_sandbox().lambda_layout else config.code_dir
+
+
+def layers_seen(config: FunctionConfig) -> list[Path]:
+    """... and its layers: merged at /opt, or each where the server keeps it."""
+    return [Path("/opt")] if probed_sandbox().lambda_layout else list(config.layers)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 
 from portico.runtime import InvocationResult, Runtime
 from portico.runtime.logs import MemoryLogSink
-from tests.conftest import MakeFunction
+from tests.conftest import MakeFunction, layers_seen, task_root_seen
 
 if shutil.which("node") is None:
     pytest.skip("the nodejs runtimes need `node` on PATH", allow_module_level=True)
@@ -664,9 +664,10 @@ async def test_node_is_started_as_aws_starts_it(
     seen = body(await runtime.invoke(config, b"{}"))
     assert "--max-old-space-size=231" in seen["argv"]
     assert "--max-semi-space-size=12" in seen["argv"]
+    [opt] = layers_seen(config)
     assert seen["nodePath"].split(":") == [
-        str(layer / "nodejs" / "node20" / "node_modules"),
-        str(layer / "nodejs" / "node_modules"),
-        str(config.code_dir),
+        str(opt / "nodejs" / "node20" / "node_modules"),
+        str(opt / "nodejs" / "node_modules"),
+        str(task_root_seen(config)),
     ]
     assert seen["shared"] == "from the layer"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from portico.runtime import Runtime
 from portico.runtime.logs import MemoryLogSink
-from tests.conftest import MakeFunction
+from tests.conftest import MakeFunction, probed_sandbox, task_root_seen
 
 pytestmark = pytest.mark.asyncio
 
@@ -75,7 +76,7 @@ async def test_context_and_environment_variables(
     assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/probe"
     assert env["AWS_LAMBDA_LOG_STREAM_NAME"] == result.log_stream
     assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.12"
-    assert env["LAMBDA_TASK_ROOT"] == str(config.code_dir) == seen["cwd"]
+    assert env["LAMBDA_TASK_ROOT"] == str(task_root_seen(config)) == seen["cwd"]
     assert env["_HANDLER"] == "app.handler"
     assert env["TZ"] == ":UTC"
     assert env["_X_AMZN_TRACE_ID"] == "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
@@ -186,8 +187,15 @@ async def test_sys_path_layers_and_boto3(
     result = await runtime.invoke(config, b"{}")
     seen = json.loads(result.payload)
     assert seen["shared"] == "newer" and seen["old"] == "only-old"
-    assert seen["path"][0] == str(config.code_dir)
-    assert seen["path"].index(str(site)) < seen["path"].index(str(older / "python"))
+    assert seen["path"][0] == str(task_root_seen(config))
+    if probed_sandbox().lambda_layout:  # both merged at /opt, the newer over the older
+        assert seen["path"][1:4] == [
+            "/opt/python/lib/python3.12/site-packages",
+            f"/opt/python/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages",
+            "/opt/python",
+        ]
+    else:
+        assert seen["path"].index(str(site)) < seen["path"].index(str(older / "python"))
     assert seen["boto3"]
     assert seen["hidden"] == []
 

@@ -4,11 +4,8 @@ other processes, or hold a capability (the server here runs as root)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import sys
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,21 +13,12 @@ from typing import Any
 import pytest
 
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
-from portico.runtime.confinement import Sandbox
-from tests.conftest import MakeFunction
+from tests.conftest import MakeFunction, probed_sandbox
 from tests.e2e.conftest import Server
 from tests.e2e.test_lambda_api import ROLE, zipped
 
-
-def _sandbox_available() -> bool:
-    sandbox = Sandbox(True, Path(sys.prefix))
-    with tempfile.TemporaryDirectory() as scratch:
-        asyncio.run(sandbox.start(Path(scratch) / "probe"))
-    return sandbox.available
-
-
 pytestmark = pytest.mark.skipif(
-    not _sandbox_available(),
+    not probed_sandbox().available,
     reason="this kernel or container allows no Landlock sandbox with a private /tmp",
 )
 

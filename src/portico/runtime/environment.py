@@ -172,6 +172,7 @@ class ExecutionEnvironment:
         def variables(runtime_api: str) -> dict[str, str]:
             return environment_variables(
                 self.config,
+                seen=self._launcher.sandbox.seen(self.config),
                 log_stream=self.log_stream,
                 runtime_api=runtime_api,
                 tmp_dir=self._launcher.sandbox.tmp_path(tmp_dir),

@@ -27,7 +27,7 @@ from portico.runtime.config import (
     FunctionConfig,
     RuntimeSettings,
 )
-from portico.runtime.confinement import Confinement, Sandbox
+from portico.runtime.confinement import Confinement, Sandbox, Seen
 from portico.runtime.errors import InvalidRuntimeException
 from portico.runtime.invocation import InvocationRequest
 from portico.runtime.limits import OPEN_FILES
@@ -135,32 +135,34 @@ class Launched:
     transport: Transport
 
 
-def code_paths(config: FunctionConfig) -> list[str]:
+def code_paths(config: FunctionConfig, seen: Seen) -> list[str]:
     """The function's part of sys.path, as AWS lays it out: task root, then layers (the last
     one wins); the runtime's own packages and the standard library follow."""
     versions = dict.fromkeys([config.runtime, f"python{sys.version_info[0]}.{sys.version_info[1]}"])
-    paths = [str(config.code_dir)]
-    for layer in reversed(config.layers):
+    paths = [str(seen.task_root)]
+    for layer in reversed(seen.layers):
         paths += [str(layer / "python" / "lib" / v / "site-packages") for v in versions]
         paths.append(str(layer / "python"))
     return paths
 
 
-def _search_path(config: FunctionConfig, first: str | None = None) -> str:
+def _search_path(seen: Seen, first: str | None = None) -> str:
     parts = [first] if first else []
     parts.append(SYSTEM_PATH)
-    parts += [str(layer / "bin") for layer in reversed(config.layers)]
+    parts += [str(layer / "bin") for layer in reversed(seen.layers)]
     return ":".join(parts)
 
 
-def _library_path(config: FunctionConfig) -> str:
-    libs = [str(layer / "lib") for layer in reversed(config.layers)]
-    return ":".join([*libs, str(config.code_dir / "lib")])
+def _library_path(seen: Seen) -> str:
+    """AWS's order (the runtime's folders aside): the task root, its lib, then /opt/lib."""
+    libs = [str(layer / "lib") for layer in reversed(seen.layers)]
+    return ":".join([str(seen.task_root), str(seen.task_root / "lib"), *libs])
 
 
 def environment_variables(
     config: FunctionConfig,
     *,
+    seen: Seen,
     log_stream: str,
     runtime_api: str,
     tmp_dir: Path | str,
@@ -183,12 +185,12 @@ def environment_variables(
             "AWS_LAMBDA_LOG_GROUP_NAME": config.log_group_name,
             "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
             "AWS_LAMBDA_RUNTIME_API": runtime_api,
-            "LAMBDA_TASK_ROOT": str(config.code_dir),
+            "LAMBDA_TASK_ROOT": str(seen.task_root),
             "LAMBDA_RUNTIME_DIR": str(SHIM_DIR),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             "TMPDIR": str(tmp_dir),
-            "LD_LIBRARY_PATH": _library_path(config),
+            "LD_LIBRARY_PATH": _library_path(seen),
         }
     )
     if config.runtime not in PROVIDED_RUNTIMES:
@@ -197,26 +199,26 @@ def environment_variables(
         env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
         env["AWS_LAMBDA_LOG_LEVEL"] = (config.application_log_level or "INFO").upper()
     if config.runtime in PYTHON_RUNTIMES:
-        env["PATH"] = _search_path(config, str(Path(sys.executable).parent))
+        env["PATH"] = _search_path(seen, str(Path(sys.executable).parent))
     elif config.runtime in NODE_RUNTIMES:
         node = shutil.which("node")
-        env["PATH"] = _search_path(config, str(Path(node).parent) if node else None)
+        env["PATH"] = _search_path(seen, str(Path(node).parent) if node else None)
         if "NODE_PATH" not in config.environment:
-            env["NODE_PATH"] = _node_path(config)
+            env["NODE_PATH"] = _node_path(config, seen)
     else:
-        env["PATH"] = _search_path(config)
+        env["PATH"] = _search_path(seen)
     return env
 
 
-def _node_path(config: FunctionConfig) -> str:
+def _node_path(config: FunctionConfig, seen: Seen) -> str:
     """AWS's order: each layer's nodejs/node<major>/node_modules and nodejs/node_modules
     (the last layer first), then the task root."""
     major = config.runtime.removeprefix("nodejs").removesuffix(".x")
     modules: list[str] = []
-    for layer in reversed(config.layers):
+    for layer in reversed(seen.layers):
         modules.append(str(layer / "nodejs" / f"node{major}" / "node_modules"))
         modules.append(str(layer / "nodejs" / "node_modules"))
-    return ":".join([*modules, str(config.code_dir)])
+    return ":".join([*modules, str(seen.task_root)])
 
 
 def node_arguments(memory_size: int) -> list[str]:
@@ -259,7 +261,9 @@ class Launcher:
         )
         if self.settings.fork_environments:
             common = self.sandbox.common_read() if self.sandbox.enabled else None
-            self._zygote = Zygote(self.site_dir, self.settings.preload_modules, common)
+            self._zygote = Zygote(
+                self.site_dir, self.settings.preload_modules, common, self.sandbox.layout_wanted()
+            )
             self._zygote_starting = asyncio.ensure_future(self._zygote.ensure_started())
             self._zygote_starting.add_done_callback(_report_zygote_start)
 
@@ -333,7 +337,7 @@ class Launcher:
         request = {
             "env": environment("127.0.0.1:0"),
             "handler": config.handler,
-            "paths": code_paths(config),
+            "paths": code_paths(config, self.sandbox.seen(config)),
             **self._process_settings(config, confinement),
         }
         try:
@@ -351,7 +355,7 @@ class Launcher:
     ) -> dict[str, Any]:
         """What the zygote's spawn request says of any environment's process."""
         return {
-            "cwd": str(config.code_dir),
+            "cwd": str(self.sandbox.seen(config).task_root),
             "data_limit": self.data_limit(config),
             "open_files": OPEN_FILES,
             "sandbox": None if confinement is None else confinement.message(),
@@ -359,7 +363,7 @@ class Launcher:
 
     def _argv(self, config: FunctionConfig) -> list[str]:
         if config.runtime in PYTHON_RUNTIMES:
-            paths = [*code_paths(config), str(self.site_dir)]
+            paths = [*code_paths(config, self.sandbox.seen(config)), str(self.site_dir)]
             code = (
                 f"import sys; sys.path[:0] = {paths!r}; "
                 f"from {SHIM_IMPORT_NAME} import bootstrap; bootstrap.main()"
@@ -373,7 +377,7 @@ class Launcher:
                 )
             return [node, *node_arguments(config.memory_size), str(SHIM_DIR / "bootstrap.js")]
         if config.runtime in PROVIDED_RUNTIMES:
-            return [str(find_bootstrap(config))]
+            return [str(find_bootstrap(config, self.sandbox.seen(config)))]
         raise InvalidRuntimeException(
             f"The runtime parameter of {config.runtime} is not supported."
         )
@@ -393,10 +397,12 @@ class EntrypointNotFound(Exception):
     error_type = "Runtime.InvalidEntrypoint"
 
 
-def find_bootstrap(config: FunctionConfig) -> Path:
-    candidates = [config.code_dir / "bootstrap", *(layer / "bootstrap" for layer in config.layers)]
-    for candidate in candidates:
+def find_bootstrap(config: FunctionConfig, seen: Seen) -> Path:
+    """The first executable `bootstrap` of the task root, then of the layers (on Lambda,
+    /var/task/bootstrap, then /opt/bootstrap), as the environment names it."""
+    found = [config.code_dir / "bootstrap", *(layer / "bootstrap" for layer in config.layers)]
+    names = [seen.task_root / "bootstrap", *(layer / "bootstrap" for layer in seen.layers)]
+    for index, candidate in enumerate(found):
         if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    names = " ".join(str(c) for c in candidates)
-    raise EntrypointNotFound(f"Couldn't find valid bootstrap(s): [{names}]")
+            return names[min(index, len(names) - 1)]
+    raise EntrypointNotFound(f"Couldn't find valid bootstrap(s): [{' '.join(map(str, names))}]")

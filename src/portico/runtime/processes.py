@@ -84,10 +84,15 @@ class Zygote:
     """Host side of the template process: asks it to fork, hears of exits."""
 
     def __init__(
-        self, site_dir: Path, preload: Sequence[str], confined_reads: Sequence[str] | None = None
+        self,
+        site_dir: Path,
+        preload: Sequence[str],
+        confined_reads: Sequence[str] | None = None,
+        layout: bool = False,
     ) -> None:
         self._site_dir = site_dir
         self._preload = preload
+        self._layout = layout  # spares prepare Lambda's layout too
         # What every confined environment reads: spares prepare those rules ahead of need.
         self._confined_reads = confined_reads
         self._sock: socket.socket | None = None
@@ -118,6 +123,7 @@ class Zygote:
             str(theirs.fileno()),
             ",".join(self._preload),
             "" if self._confined_reads is None else json.dumps(list(self._confined_reads)),
+            "layout" if self._layout else "",
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

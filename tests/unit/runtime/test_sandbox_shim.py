@@ -154,3 +154,112 @@ def test_as_an_unprivileged_user() -> None:
     assert outcome["read what it wrote"] == "x" and outcome["written on the host"]
     assert "written" in outcome["list /tmp"]
     assert outcome["signal its parent"] == "EPERM"
+
+
+LAID_OUT = """
+import ctypes, errno, json, os, sys
+sys.path.insert(0, sys.argv[1])
+import sandbox
+rules = json.loads(sys.argv[2])
+if rules.pop("as_nobody"):
+    os.setgid(65534)
+    os.setuid(65534)
+    ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)
+try:
+    sandbox.confine(**rules)
+except sandbox.Unconfinable as error:
+    print(json.dumps({"confined": str(error)}))
+    sys.exit(0)
+
+def attempt(action):
+    try:
+        return action()
+    except OSError as error:
+        return errno.errorcode[error.errno]
+
+print(json.dumps({
+    "confined": True,
+    "cwd": os.getcwd(),
+    "task": sorted(os.listdir("/var/task")),
+    "opt": sorted(os.listdir("/opt")),
+    "both layers had it": open("/opt/both").read(),
+    "write /var/task": attempt(lambda: open("/var/task/new", "w")),
+    "write /opt": attempt(lambda: open("/opt/new", "w")),
+    "write /tmp": attempt(lambda: open("/tmp/written", "w").write("x")),
+}))
+"""
+
+
+def laid_out(base: Path, *, as_nobody: bool) -> dict[str, Any]:
+    folders = {name: base / name for name in ("code", "first", "second", "tmp")}
+    for name, folder in folders.items():
+        folder.mkdir()
+        if name != "tmp":
+            (folder / f"{name}.txt").write_text(name)
+            (folder / "both").write_text(name)
+        folder.chmod(0o755)
+    if as_nobody:
+        os.chown(folders["tmp"], 65534, 65534)
+    rules = {
+        "read": [*SYSTEM_READ, sys.base_prefix, str(SHIM_DIR), str(base)],
+        "write": [str(folders["tmp"])],
+        "tmp_dir": str(folders["tmp"]),
+        "task": str(folders["code"]),
+        "layers": [str(folders["first"]), str(folders["second"])],
+        "as_nobody": as_nobody,
+    }
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", LAID_OUT, str(SHIM_DIR), json.dumps(rules)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    outcome: dict[str, Any] = json.loads(done.stdout)
+    outcome["written on the host"] = (folders["tmp"] / "written").exists()
+    return outcome
+
+
+LAMBDA_LAYOUT = {
+    "confined": True,
+    "cwd": "/var/task",
+    "task": ["both", "code.txt"],
+    "opt": ["both", "first.txt", "second.txt"],
+    "both layers had it": "second",  # the later layer's
+    "write /var/task": "EROFS",
+    "write /opt": "EROFS",
+    "write /tmp": 1,
+    "written on the host": True,
+}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs as root: the server here is root")
+def test_lambda_layout_as_root(tmp_path: Path) -> None:
+    assert laid_out(tmp_path, as_nobody=False) == LAMBDA_LAYOUT
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="becoming an unprivileged user needs root")
+def test_lambda_layout_as_an_unprivileged_user() -> None:
+    """An overlay in a user namespace of its own (Linux 5.11+)."""
+    base = Path(tempfile.mkdtemp())
+    try:
+        base.chmod(0o755)
+        outcome = laid_out(base, as_nobody=True)
+    finally:
+        shutil.rmtree(base)
+    if outcome["confined"] is not True:
+        pytest.skip(f"this system allows an unprivileged user no such mounts: {outcome}")
+    assert outcome == LAMBDA_LAYOUT
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs as root: the server here is root")
+@pytest.mark.skipif(not os.path.isdir("/var/tmp"), reason="this system has no /var/tmp")
+def test_lambda_layout_with_the_data_dir_below_var() -> None:
+    """Code, layers and the environment's folder below /var, which the layout covers: each
+    is opened or mounted before, so /tmp stays writable and the code readable."""
+    base = Path(tempfile.mkdtemp(dir="/var/tmp"))
+    try:
+        assert laid_out(base, as_nobody=False) == LAMBDA_LAYOUT
+    finally:
+        shutil.rmtree(base)

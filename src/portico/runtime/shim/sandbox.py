@@ -4,6 +4,9 @@ function's code runs (in a forked environment) or before exec (in the others).
     private /tmp     a mount namespace with the environment's own folder bound on /tmp (as
                      root; otherwise in a user namespace, where the kernel allows one), and
                      an empty /run (the system's sockets are there)
+    Lambda's layout  (with `task`) the function's code at /var/task and its layers merged at
+                     /opt, the later over the earlier, both read-only; nothing else of /var
+                     and /opt
     capabilities     none, and (no_new_privs) none to gain by exec, not even as root
     Landlock         the file system shrinks to what the host allows: read (and execute) below
                      `common` and `read`, everything below `write`; other processes cannot be
@@ -42,6 +45,10 @@ _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_IS_SET, _PR_CAP_AMBIENT_CLEAR_ALL = 47, 1, 4
 _CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT = 1, 2, 4, 8, 32
 _MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
+TASK_ROOT, LAYERS_ROOT = "/var/task", "/opt"
+# Folders this module covers with mounts of its own: what an environment reads below them is
+# opened first and bound back in.
+_COVERED = ("/tmp", "/var")
 _SYS_CAPGET = {"x86_64": 125, "aarch64": 90}.get(os.uname().machine)
 _SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(os.uname().machine)
 _CAPABILITY_VERSION_3 = 0x20080522
@@ -87,13 +94,14 @@ def _open_all(paths: Iterable[str]) -> list[tuple[str, int]]:
 
 @dataclass
 class _Rules:
-    """A Landlock ruleset being built, and the folders it names below /tmp (kept open: once
-    /tmp is the environment's own, they are bound back in by descriptor)."""
+    """A Landlock ruleset being built, and the folders it names below /tmp or /var (kept
+    open: once those are the environment's own, they are bound back in by descriptor)."""
 
     common: tuple[str, ...]
     fd: int
     handled: int
-    below_tmp: list[tuple[str, int]]
+    covered: list[tuple[str, int]]
+    laid_out: bool = False  # /var and /opt allowed (Lambda's layout)
 
     @classmethod
     def create(cls, common: Sequence[str]) -> _Rules:
@@ -127,8 +135,8 @@ class _Rules:
                     f"landlock_add_rule {path}",
                 )
             finally:
-                if path.startswith("/tmp/"):
-                    self.below_tmp.append((path, fd))
+                if _strictly_below(path, *_COVERED):
+                    self.covered.append((path, fd))
                 else:
                     os.close(fd)
 
@@ -137,7 +145,7 @@ class _Rules:
         _check(_syscall(_RESTRICT_SELF, self.fd, 0), "landlock_restrict_self")
 
     def close(self) -> None:
-        for _path, fd in self.below_tmp:
+        for _path, fd in self.covered:
             os.close(fd)
         os.close(self.fd)
 
@@ -196,18 +204,85 @@ def _below(path: str, *folders: str) -> bool:
     return any(path == folder or path.startswith(folder + "/") for folder in folders)
 
 
-def _private_tmp(tmp_dir: str, kept: list[tuple[str, int]]) -> None:
-    """Bind `tmp_dir` on /tmp, then the `kept` folders (opened in this namespace, below
-    /tmp: a data dir may be there) back where they were, read-only."""
-    _check(_mount(os.fsencode(tmp_dir), b"/tmp", None, _MS_BIND | _MS_REC, None), "bind /tmp")
-    private = os.path.normpath(tmp_dir)
+def _strictly_below(path: str, *folders: str) -> bool:
+    return any(path.startswith(folder + "/") for folder in folders)
+
+
+def _private_tmp(tmp_dir: str, tmp_fd: int, kept: list[tuple[str, int]]) -> None:
+    """Bind `tmp_dir` (opened as `tmp_fd` before /var was covered: it may lie there) on
+    /tmp, then the `kept` folders (opened in this namespace, below /tmp: a data dir may be
+    there) back where they were, read-only."""
+    origin = os.fsencode(f"/proc/self/fd/{tmp_fd}")
+    _check(_mount(origin, b"/tmp", None, _MS_BIND | _MS_REC, None), "bind /tmp")
+    # Read-only as mounts: beneath /tmp, Landlock would let them be written like /tmp.
+    _restore("/tmp", kept, os.path.normpath(tmp_dir))
+
+
+def _restore(folder: str, kept: list[tuple[str, int]], skipped: str | None = None) -> None:
+    """Bind those of the `kept` folders below `folder` back where they were, read-only (but
+    those below `skipped`, or below one bound already)."""
     restored: list[str] = []
     for path, fd in sorted(kept):
-        if _below(path, private) or _below(path, *restored):
+        if not _below(path, folder) or _below(path, *restored):
             continue
-        # Read-only as a mount: beneath /tmp, Landlock would let it be written like /tmp.
+        if skipped is not None and _below(path, skipped):
+            continue
         _bind_back(path, fd)
         restored.append(path)
+
+
+def _cover_var_and_opt(opt: bool = True) -> None:
+    """An empty /opt and a /var that holds only the task root's mount point and the host's
+    links (/var/run -> /run, say: paths resolve through them), both read-only. Nothing of
+    either is the function's yet: a spare makes them ahead of need."""
+    flags = _MS_NOSUID | _MS_NODEV
+    options = b"mode=755,size=64k"
+    links = {name: os.readlink(f"/var/{name}") for name in _symlinks("/var")}
+    if opt:
+        _check(_mount(b"tmpfs", b"/opt", b"tmpfs", _MS_RDONLY | flags, options), "tmpfs /opt")
+    _check(_mount(b"tmpfs", b"/var", b"tmpfs", flags, options), "tmpfs /var")
+    for name, target in links.items():
+        os.symlink(target, f"/var/{name}")
+    os.mkdir(TASK_ROOT)
+    _check(_mount(None, b"/var", None, _MS_REMOUNT | _MS_RDONLY | flags, None), "/var")
+
+
+def _lay_out(task: str, layers: Sequence[str], kept: list[tuple[str, int]], covered: bool) -> None:
+    """The code at /var/task and the layers merged at /opt (over the empty one), as Lambda
+    lays them out: a later layer's file hides an earlier one's of the same name. The code is
+    opened, and the layers mounted, before /var is covered (unless it is already): they may
+    lie below it. What the environment reads below /var is bound back in, read-only."""
+    flags = _MS_NOSUID | _MS_NODEV
+    opt = LAYERS_ROOT.encode()
+    code = os.open(task, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        if len(layers) > 1:  # read-only: lower layers only, the topmost first
+            lower = ":".join(_overlay_escaped(layer) for layer in reversed(layers))
+            options = f"lowerdir={lower}".encode()
+            _check(_mount(b"overlay", opt, b"overlay", _MS_RDONLY | flags, options), "/opt")
+        elif layers:
+            _check(_mount(os.fsencode(layers[0]), opt, None, _MS_BIND, None), "bind /opt")
+            _check(_mount(None, opt, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY, None), "/opt")
+        if not covered:
+            _cover_var_and_opt(opt=not layers)
+        _bind_back(TASK_ROOT, code)
+        if any(_strictly_below(path, "/var") for path, _fd in kept):
+            _check(_mount(None, b"/var", None, _MS_REMOUNT | flags, None), "/var")
+            _restore("/var", kept, TASK_ROOT)
+            _check(_mount(None, b"/var", None, _MS_REMOUNT | _MS_RDONLY | flags, None), "/var")
+    finally:
+        os.close(code)
+
+
+def _overlay_escaped(path: str) -> str:
+    for special in ("\\", ":", ","):
+        path = path.replace(special, "\\" + special)
+    return path
+
+
+def _symlinks(folder: str) -> list[str]:
+    with os.scandir(folder) as entries:
+        return [entry.name for entry in entries if entry.is_symlink()]
 
 
 def _bind_back(path: str, fd: int) -> None:
@@ -241,17 +316,29 @@ def _drop_capabilities() -> None:
 
 _mounts_owned = False
 _prepared: _Rules | None = None
+_covered = False  # /var and /opt are the layout's (but for the function's own)
 
 
-def prepare(common: Sequence[str]) -> None:
+def prepare(common: Sequence[str], layout: bool = False) -> None:
     """Ahead of need (in a spare): take the mount namespace and build the rules every
-    function shares. Whatever fails here is tried again, and reported, by `confine`."""
-    global _mounts_owned, _prepared
+    function shares; with `layout`, cover /var and /opt for Lambda's (unless what every
+    function reads lies below /var: it must be opened first). Whatever fails here is tried
+    again, and reported, by `confine`."""
+    global _mounts_owned, _prepared, _covered
     _mounts_owned = _mounts_owned or _own_mounts()
     try:
         _prepared = _Rules.create(common)
     except OSError:
         _prepared = None
+    below_var = any(_strictly_below(path, "/var") for path in common)
+    if layout and _mounts_owned and _prepared is not None and not _covered and not below_var:
+        try:
+            _cover_var_and_opt()
+            _covered = True
+            _prepared.allow(("/var", LAYERS_ROOT), READ)
+            _prepared.laid_out = True
+        except OSError:
+            pass
     # The calls `confine` makes once the spare is assigned, made here without effect: the
     # memory they touch is then the spare's own (a copy-on-write fault costs microseconds,
     # and the first call through ctypes takes dozens of them).
@@ -269,10 +356,17 @@ def discard() -> None:
 
 
 def confine(
-    read: Iterable[str], write: Iterable[str], tmp_dir: str, common: Sequence[str] = ()
+    read: Iterable[str],
+    write: Iterable[str],
+    tmp_dir: str,
+    common: Sequence[str] = (),
+    task: str | None = None,
+    layers: Sequence[str] = (),
 ) -> None:
     """Confine this process (and what it starts) for good: read below `common` and `read`,
-    write below `write`, `tmp_dir` as /tmp; Unconfinable if any part cannot be had."""
+    write below `write`, `tmp_dir` as /tmp; with `task`, that folder at /var/task and
+    `layers` at /opt, and the process in /var/task. Unconfinable if any part cannot be
+    had."""
     global _mounts_owned, _prepared
     rules, _prepared = _prepared, None
     stale = False  # what was opened before a namespace was taken belongs to the one left
@@ -286,11 +380,25 @@ def confine(
         if rules is not None:
             rules.close()
         rules = _Rules.create(common)
+    tmp_fd = -1
     try:
         rules.allow(read, READ)
         rules.allow(write, EVERYTHING)
-        _private_tmp(tmp_dir, rules.below_tmp)
+        tmp_fd = os.open(tmp_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        if task is not None:
+            _lay_out(task, layers, rules.covered, _covered and not stale)
+            # Nothing else is there. Landlock ignores a rule on a mount point another mount
+            # hides: the layers' /opt needs one of its own.
+            if not rules.laid_out:
+                rules.allow(("/var", LAYERS_ROOT), READ)
+            elif layers:
+                rules.allow((LAYERS_ROOT,), READ)
+        _private_tmp(tmp_dir, tmp_fd, rules.covered)
         _drop_capabilities()
         rules.enforce()
     finally:
         rules.close()
+        if tmp_fd >= 0:
+            os.close(tmp_fd)
+    if task is not None:
+        os.chdir(TASK_ROOT)

@@ -117,10 +117,15 @@ def _warm_up() -> None:
 
 class Zygote:
     def __init__(
-        self, control: socket.socket, preload: list[str], common: list[str] | None
+        self,
+        control: socket.socket,
+        preload: list[str],
+        common: list[str] | None,
+        layout: bool = False,
     ) -> None:
         self.control = control
         self.common = common  # what every confined environment reads; None: unconfined
+        self.layout = layout  # spares prepare Lambda's layout (/var/task, /opt) too
         self.stdlib = [path for path in sys.path if path.startswith(sys.base_prefix)]
         # The folder holding this package also holds the runtime's own packages (boto3).
         self.runtime_site = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -217,7 +222,8 @@ class Zygote:
         os.environ.clear()
         _warm_up()
         if self.common is not None:
-            sandbox.prepare(self.common)  # most of the confinement's cost, ahead of need
+            # most of the confinement's cost, ahead of need
+            sandbox.prepare(self.common, self.layout)
         try:
             request, fds = receive(sock)
         except (EOFError, OSError):  # the zygote is gone: nothing will come
@@ -232,13 +238,13 @@ class Zygote:
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
         os.close(output_fd)
-        os.chdir(request["cwd"])
         _limit(request)
         confinement = request.get("sandbox")
         if confinement:
-            sandbox.confine(**confinement)
+            sandbox.confine(**confinement)  # the mounts first: the cwd may be /var/task
         else:
             sandbox.discard()
+        os.chdir(request["cwd"])
         if "argv" in request:
             argv: list[str] = request["argv"]
             bootstrap._flush()
@@ -285,6 +291,7 @@ def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     preload = [name for name in sys.argv[2].split(",") if name] if len(sys.argv) > 2 else []
     common = json.loads(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None
+    layout = len(sys.argv) > 4 and sys.argv[4] == "layout"
     with contextlib.suppress(EOFError, ConnectionError):
-        Zygote(control, preload, common).serve()
+        Zygote(control, preload, common, layout).serve()
     os._exit(0)
