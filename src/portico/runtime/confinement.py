@@ -26,7 +26,7 @@ import logging
 import os
 import shutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,7 @@ class Seen:
     """Where an environment finds its code and its layers."""
 
     task_root: Path
-    layers: tuple[Path, ...] = field(default=())  # the first first; a later one wins
+    layers: tuple[Path, ...] = ()  # the first first; a later one wins
 
 
 LAMBDA_LAYOUT = Seen(Path(sandbox.TASK_ROOT), (Path(sandbox.LAYERS_ROOT),))
@@ -176,7 +176,8 @@ class Sandbox:
                 "them, not at /var/task and /opt: %s",
                 f"the server's own files lie below /opt ({below_opt[0]})"
                 if below_opt
-                else "this system allows no overlay mount in their namespace",
+                else "this system allows no such mounts in their namespace (without root, an "
+                "overlay on /opt needs Linux 5.11+)",
             )
 
     def _below_opt(self) -> list[str]:

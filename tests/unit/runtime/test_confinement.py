@@ -11,6 +11,7 @@ import pytest
 from portico.runtime.config import FunctionConfig
 from portico.runtime.confinement import SHIM_DIR, SYSTEM_WRITE, Sandbox
 from portico.settings import Settings
+from tests.conftest import probed_sandbox
 
 
 def test_the_rules_name_the_runtimes_links_targets_the_code_and_the_layers(
@@ -58,3 +59,35 @@ def test_a_probe_that_cannot_run_leaves_environments_unconfined_and_says_so(
     assert not sandbox.available
     assert "Execution environments run unconfined" in caplog.text
     assert sandbox.confinement(FunctionConfig("f", "app.handler", tmp_path), tmp_path) is None
+
+
+def test_server_files_below_opt_keep_the_servers_paths_and_say_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The layers' /opt would hide what every environment reads there (here, the runtime's
+    packages): code and layers then stay where the server keeps them."""
+    if not probed_sandbox().lambda_layout:
+        pytest.skip("this system allows no Lambda layout, below /opt or not")
+    sandbox = Sandbox(True, Path("/opt/portico-data/runtime/python-runtime"))
+    with caplog.at_level(logging.WARNING, logger="portico.runtime.confinement"):
+        asyncio.run(sandbox.start(tmp_path / "probe"))
+    assert sandbox.available and not sandbox.lambda_layout and not sandbox.layout_wanted()
+    assert "the server's own files lie below /opt" in caplog.text
+    config = FunctionConfig("f", "app.handler", tmp_path / "code", layers=(tmp_path / "l",))
+    seen = sandbox.seen(config)
+    assert (seen.task_root, seen.layers) == (tmp_path / "code", (tmp_path / "l",))
+    confinement = sandbox.confinement(config, tmp_path / "env")
+    assert confinement is not None and confinement.task is None
+
+
+def test_with_the_layout_code_and_layers_are_seen_at_var_task_and_opt(tmp_path: Path) -> None:
+    sandbox = Sandbox(True, tmp_path)
+    sandbox.available = sandbox.lambda_layout = True  # as a successful probe leaves them
+    config = FunctionConfig("f", "app.handler", tmp_path / "code", layers=(tmp_path / "l",))
+    seen = sandbox.seen(config)
+    assert (seen.task_root, seen.layers) == (Path("/var/task"), (Path("/opt"),))
+    confinement = sandbox.confinement(config, tmp_path / "env")
+    assert confinement is not None
+    code, layer = str(tmp_path / "code"), str(tmp_path / "l")
+    assert (confinement.task, confinement.layers) == (code, (layer,))
+    assert (confinement.message()["task"], confinement.message()["layers"]) == (code, [layer])
