@@ -10,11 +10,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# An editable install compiles nothing: compile src as a regular install would, or every
+# start compiles it again where bytecode is not written (PYTHONDONTWRITEBYTECODE).
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m compileall -q src
 
 dev: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m compileall -q src
 
 up: install
 	$(BIN)/portico up --host $(PORTICO_HOST) --port $(PORTICO_PORT)
