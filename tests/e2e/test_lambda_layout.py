@@ -1,7 +1,8 @@
 """Functions find their code and layers where Lambda puts them: the code at /var/task (the
 working directory), the layers merged at /opt (a later layer's file over an earlier one's),
-both read-only; PATH, LD_LIBRARY_PATH, sys.path and NODE_PATH name those paths. Without the
-sandbox, they find them where the server keeps them."""
+the runtime at /var/runtime, all read-only; PATH, LD_LIBRARY_PATH, sys.path, NODE_PATH and
+LAMBDA_RUNTIME_DIR name those paths. Without the sandbox, they find them where the server
+keeps them."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def handler(event, context):
     return {
         "cwd": os.getcwd(),
         "task root": os.environ["LAMBDA_TASK_ROOT"],
+        "runtime dir": os.environ["LAMBDA_RUNTIME_DIR"],
+        "runtime's bootstrap there": os.path.isfile("/var/runtime/bootstrap.py"),
         "own code": attempt(lambda: open("/var/task/app.py").read()[:6]),
         "opt": sorted(os.listdir("/opt")),
         "var": sorted(os.listdir("/var")),
@@ -90,6 +93,8 @@ def _host_var_links() -> list[str]:
 LAID_OUT = {
     "cwd": "/var/task",
     "task root": "/var/task",
+    "runtime dir": "/var/runtime",
+    "runtime's bootstrap there": True,
     "own code": "\nimpor",
     "opt": ["bin", "data", "python"],
     "shared file": "newer",
@@ -128,7 +133,7 @@ async def test_a_python_function_finds_its_code_at_var_task_and_its_layers_at_op
 ) -> None:
     config = make_function({"app.py": PYTHON_PROBES}, layers=_two_layers(tmp_path))
     seen = await _invoke(runtime, config)
-    assert seen.pop("var") == sorted(["task", *_host_var_links()])
+    assert seen.pop("var") == sorted(["task", "runtime", *_host_var_links()])
     assert seen == LAID_OUT
 
 

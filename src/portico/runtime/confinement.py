@@ -107,10 +107,13 @@ class Seen:
     """Where an environment finds its code and its layers."""
 
     task_root: Path
-    layers: tuple[Path, ...] = ()  # the first first; a later one wins
+    layers: tuple[Path, ...]  # the first first; a later one wins
+    runtime_dir: Path  # this runtime's own files (LAMBDA_RUNTIME_DIR)
 
 
-LAMBDA_LAYOUT = Seen(Path(sandbox.TASK_ROOT), (Path(sandbox.LAYERS_ROOT),))
+LAMBDA_LAYOUT = Seen(
+    Path(sandbox.TASK_ROOT), (Path(sandbox.LAYERS_ROOT),), Path(sandbox.RUNTIME_DIR)
+)
 
 
 def _python_paths() -> list[str]:
@@ -205,7 +208,7 @@ class Sandbox:
         """Where the function's environments find its code and layers."""
         if self.lambda_layout:
             return LAMBDA_LAYOUT
-        return Seen(config.code_dir, tuple(config.layers))
+        return Seen(config.code_dir, tuple(config.layers), SHIM_DIR)
 
     def confinement(self, config: FunctionConfig, tmp_dir: Path) -> Confinement | None:
         if not self.available:

@@ -186,7 +186,7 @@ def environment_variables(
             "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
             "AWS_LAMBDA_RUNTIME_API": runtime_api,
             "LAMBDA_TASK_ROOT": str(seen.task_root),
-            "LAMBDA_RUNTIME_DIR": str(SHIM_DIR),
+            "LAMBDA_RUNTIME_DIR": str(seen.runtime_dir),
             "LANG": "en_US.UTF-8",
             "TZ": ":UTC",
             "TMPDIR": str(tmp_dir),

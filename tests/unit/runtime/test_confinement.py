@@ -76,6 +76,7 @@ def test_server_files_below_opt_keep_the_servers_paths_and_say_so(
     config = FunctionConfig("f", "app.handler", tmp_path / "code", layers=(tmp_path / "l",))
     seen = sandbox.seen(config)
     assert (seen.task_root, seen.layers) == (tmp_path / "code", (tmp_path / "l",))
+    assert seen.runtime_dir == SHIM_DIR
     confinement = sandbox.confinement(config, tmp_path / "env")
     assert confinement is not None and confinement.task is None
 
@@ -86,6 +87,7 @@ def test_with_the_layout_code_and_layers_are_seen_at_var_task_and_opt(tmp_path: 
     config = FunctionConfig("f", "app.handler", tmp_path / "code", layers=(tmp_path / "l",))
     seen = sandbox.seen(config)
     assert (seen.task_root, seen.layers) == (Path("/var/task"), (Path("/opt"),))
+    assert seen.runtime_dir == Path("/var/runtime")
     confinement = sandbox.confinement(config, tmp_path / "env")
     assert confinement is not None
     code, layer = str(tmp_path / "code"), str(tmp_path / "l")

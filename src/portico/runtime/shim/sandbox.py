@@ -5,8 +5,8 @@ function's code runs (in a forked environment) or before exec (in the others).
                      root; otherwise in a user namespace, where the kernel allows one), and
                      an empty /run (the system's sockets are there)
     Lambda's layout  (with `task`) the function's code at /var/task and its layers merged at
-                     /opt, the later over the earlier, both read-only; nothing else of /var
-                     and /opt
+                     /opt, the later over the earlier, this runtime at /var/runtime, all
+                     read-only; nothing else of /var and /opt
     capabilities     none, and (no_new_privs) none to gain by exec, not even as root
     Landlock         the file system shrinks to what the host allows: read (and execute) below
                      `common` and `read`, everything below `write`; other processes cannot be
@@ -45,7 +45,7 @@ _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_IS_SET, _PR_CAP_AMBIENT_CLEAR_ALL = 47, 1, 4
 _CLONE_NEWNS, _CLONE_NEWUSER = 0x00020000, 0x10000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT = 1, 2, 4, 8, 32
 _MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
-TASK_ROOT, LAYERS_ROOT = "/var/task", "/opt"
+TASK_ROOT, LAYERS_ROOT, RUNTIME_DIR = "/var/task", "/opt", "/var/runtime"
 # Folders this module covers with mounts of its own: what an environment reads below them is
 # opened first and bound back in.
 _COVERED = ("/tmp", "/var")
@@ -232,19 +232,25 @@ def _restore(folder: str, kept: list[tuple[str, int]], skipped: str | None = Non
 
 
 def _cover_var_and_opt(opt: bool = True) -> None:
-    """An empty /opt and a /var that holds only the task root's mount point and the host's
-    links (/var/run -> /run, say: paths resolve through them), both read-only. Nothing of
-    either is the function's yet: a spare makes them ahead of need."""
+    """An empty /opt and a /var that holds only the task root's mount point, this runtime
+    (this module's folder) at /var/runtime and the host's links (/var/run -> /run, say:
+    paths resolve through them), all read-only. Nothing of it is the function's: a spare
+    makes it ahead of need."""
     flags = _MS_NOSUID | _MS_NODEV
     options = b"mode=755,size=64k"
     links = {name: os.readlink(f"/var/{name}") for name in _symlinks("/var")}
-    if opt:
-        _check(_mount(b"tmpfs", b"/opt", b"tmpfs", _MS_RDONLY | flags, options), "tmpfs /opt")
-    _check(_mount(b"tmpfs", b"/var", b"tmpfs", flags, options), "tmpfs /var")
-    for name, target in links.items():
-        os.symlink(target, f"/var/{name}")
-    os.mkdir(TASK_ROOT)
-    _check(_mount(None, b"/var", None, _MS_REMOUNT | _MS_RDONLY | flags, None), "/var")
+    runtime = os.open(os.path.dirname(__file__), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        if opt:
+            _check(_mount(b"tmpfs", b"/opt", b"tmpfs", _MS_RDONLY | flags, options), "/opt")
+        _check(_mount(b"tmpfs", b"/var", b"tmpfs", flags, options), "tmpfs /var")
+        for name, target in links.items():
+            os.symlink(target, f"/var/{name}")
+        os.mkdir(TASK_ROOT)
+        _bind_back(RUNTIME_DIR, runtime)
+        _check(_mount(None, b"/var", None, _MS_REMOUNT | _MS_RDONLY | flags, None), "/var")
+    finally:
+        os.close(runtime)
 
 
 def _lay_out(task: str, layers: Sequence[str], kept: list[tuple[str, int]], covered: bool) -> None:
