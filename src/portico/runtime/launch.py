@@ -398,11 +398,17 @@ class EntrypointNotFound(Exception):
 
 
 def find_bootstrap(config: FunctionConfig, seen: Seen) -> Path:
-    """The first executable `bootstrap` of the task root, then of the layers (on Lambda,
-    /var/task/bootstrap, then /opt/bootstrap), as the environment names it."""
-    found = [config.code_dir / "bootstrap", *(layer / "bootstrap" for layer in config.layers)]
+    """The task root's `bootstrap`, else the layers': Lambda's /var/task/bootstrap, then
+    /opt/bootstrap, which is the last layer's that has one (layers are merged in order);
+    executable, and named as the environment sees it."""
     names = [seen.task_root / "bootstrap", *(layer / "bootstrap" for layer in seen.layers)]
-    for index, candidate in enumerate(found):
+    candidates = [(config.code_dir / "bootstrap", names[0])]
+    for index in reversed(range(len(config.layers))):
+        layered = config.layers[index] / "bootstrap"
+        if layered.exists():
+            candidates.append((layered, names[1 + min(index, len(seen.layers) - 1)]))
+            break
+    for candidate, name in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):
-            return names[min(index, len(names) - 1)]
+            return name
     raise EntrypointNotFound(f"Couldn't find valid bootstrap(s): [{' '.join(map(str, names))}]")
