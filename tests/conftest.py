@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sys
 import tempfile
@@ -45,14 +46,21 @@ def state_dir(tmp_path: Path) -> Path:
     return path
 
 
+@contextlib.asynccontextmanager
+async def started_runtime(settings: RuntimeSettings, **options: Any) -> AsyncIterator[Runtime]:
+    """A runtime started (without its reaper), closed on the way out."""
+    runtime = Runtime(settings, **options)
+    await runtime.start(reap=False)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
+
+
 @pytest_asyncio.fixture
 async def runtime(state_dir: Path) -> AsyncIterator[Runtime]:
-    rt = Runtime(RuntimeSettings(state_dir=state_dir))
-    await rt.start(reap=False)
-    try:
-        yield rt
-    finally:
-        await rt.close()
+    async with started_runtime(RuntimeSettings(state_dir=state_dir)) as started:
+        yield started
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
-from tests.conftest import MakeFunction, probed_sandbox
+from tests.conftest import MakeFunction, probed_sandbox, started_runtime
 
 pytestmark = pytest.mark.asyncio
 
@@ -119,12 +119,10 @@ async def _invoke(runtime: Runtime, config: FunctionConfig) -> dict[str, Any]:
 async def _on_a_runtime_of_its_own(
     config: FunctionConfig, tmp_path: Path, **settings: Any
 ) -> dict[str, Any]:
-    runtime = Runtime(RuntimeSettings(state_dir=tmp_path / "state", **settings))
-    await runtime.start(reap=False)
-    try:
+    async with started_runtime(
+        RuntimeSettings(state_dir=tmp_path / "state", **settings)
+    ) as runtime:
         return await _invoke(runtime, config)
-    finally:
-        await runtime.close()
 
 
 @needs_layout

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
-from tests.conftest import MakeFunction, probed_sandbox
+from tests.conftest import MakeFunction, probed_sandbox, started_runtime
 from tests.e2e.conftest import Server
 from tests.e2e.test_lambda_api import ROLE, zipped
 
@@ -96,12 +96,10 @@ async def probe(runtime: Runtime, config: FunctionConfig, tmp_path: Path) -> dic
 async def probe_on_a_runtime_of_its_own(
     config: FunctionConfig, tmp_path: Path, **settings: Any
 ) -> dict[str, Any]:
-    runtime = Runtime(RuntimeSettings(state_dir=tmp_path / "state", **settings))
-    await runtime.start(reap=False)
-    try:
+    async with started_runtime(
+        RuntimeSettings(state_dir=tmp_path / "state", **settings)
+    ) as runtime:
         return await probe(runtime, config, tmp_path)
-    finally:
-        await runtime.close()
 
 
 def assert_confined(outcome: dict[str, Any]) -> None:

@@ -24,20 +24,23 @@ pytestmark = pytest.mark.skipif(
     sandbox.landlock_abi() < 1, reason="this kernel has no Landlock (Linux 5.13+), or it is off"
 )
 
-CONFINED = """
+# A fresh interpreter confines itself as `sandbox.confine(**rules)` says (as nobody, when
+# asked), then prints what the script that follows finds; or {"confined": false, ...} when
+# the system allows it no confinement.
+CONFINE = """
 import ctypes, errno, json, os, socket, sys
 sys.path.insert(0, sys.argv[1])
 import sandbox
-rules = json.loads(sys.argv[2])
-paths = {key: rules.pop(key) for key in ("secret", "allowed", "socket", "etc")}
-if rules.pop("as_nobody"):
+given = json.loads(sys.argv[2])
+paths = given["paths"]
+if given["as_nobody"]:
     os.setgid(65534)
     os.setuid(65534)
     ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # dumpable again, as a process started as nobody
 try:
-    sandbox.confine(**rules)
-except sandbox.Unconfinable:
-    print(json.dumps({"private /tmp": False}))
+    sandbox.confine(**given["rules"])
+except sandbox.Unconfinable as error:
+    print(json.dumps({"confined": False, "why": str(error)}))
     sys.exit(0)
 
 def attempt(action):
@@ -45,9 +48,11 @@ def attempt(action):
         return action()
     except OSError as error:
         return errno.errorcode[error.errno]
+"""
 
+CONFINED = """
 print(json.dumps({
-    "private /tmp": True,
+    "confined": True,
     "uid": os.getuid(),
     "read a file not allowed": attempt(lambda: open(paths["secret"]).read()),
     "read a file of /etc outside the rules": attempt(lambda: open(paths["etc"]).read()),
@@ -87,17 +92,25 @@ def confined(tmp_path: Path, *, as_nobody: bool, socket_path: str = "") -> dict[
         "read": [*SYSTEM_READ, sys.base_prefix, str(SHIM_DIR)],
         "write": [str(own), "/dev/null"],
         "tmp_dir": str(own),
-        "as_nobody": as_nobody,
     }
-    arguments = {
-        **rules,
+    paths = {
         "secret": str(secret),
         "allowed": str(SHIM_DIR / "sandbox.py"),
         "socket": socket_path,
         "etc": _etc_file_outside_the_rules(),
     }
+    outcome = run_confined(CONFINED, rules, paths, as_nobody=as_nobody)
+    outcome["written on the host"] = (own / "written").exists()
+    return outcome
+
+
+def run_confined(
+    script: str, rules: dict[str, Any], paths: dict[str, str], *, as_nobody: bool
+) -> dict[str, Any]:
+    """What `script` prints, run after CONFINE in a fresh interpreter."""
+    given = {"rules": rules, "paths": paths, "as_nobody": as_nobody}
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", CONFINED, str(SHIM_DIR), json.dumps(arguments)],
+        [sys.executable, "-I", "-S", "-c", CONFINE + script, str(SHIM_DIR), json.dumps(given)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -105,7 +118,6 @@ def confined(tmp_path: Path, *, as_nobody: bool, socket_path: str = "") -> dict[
     )
     assert done.returncode == 0, done.stderr
     outcome: dict[str, Any] = json.loads(done.stdout)
-    outcome["written on the host"] = (own / "written").exists()
     return outcome
 
 
@@ -124,7 +136,7 @@ def test_as_root(tmp_path: Path) -> None:
             os.unlink(socket_path)
     assert "written" in outcome.pop("list /tmp")
     assert outcome == {
-        "private /tmp": True,
+        "confined": True,
         "uid": 0,
         # the secret is below /tmp here, so not even there once /tmp is the private one
         "read a file not allowed": "ENOENT" if str(tmp_path).startswith("/tmp/") else "EACCES",
@@ -146,8 +158,8 @@ def test_as_an_unprivileged_user() -> None:
         outcome = confined(base, as_nobody=True)
     finally:
         shutil.rmtree(base)
-    if not outcome["private /tmp"]:
-        pytest.skip("this system gives unprivileged users no user namespace")
+    if not outcome["confined"]:
+        pytest.skip(f"this system gives unprivileged users no user namespace: {outcome}")
     assert outcome["uid"] == 65534
     assert outcome["read a file not allowed"] in ("ENOENT", "EACCES")
     assert outcome["read a file of /etc outside the rules"] == "EACCES"
@@ -157,26 +169,6 @@ def test_as_an_unprivileged_user() -> None:
 
 
 LAID_OUT = """
-import ctypes, errno, json, os, sys
-sys.path.insert(0, sys.argv[1])
-import sandbox
-rules = json.loads(sys.argv[2])
-if rules.pop("as_nobody"):
-    os.setgid(65534)
-    os.setuid(65534)
-    ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)
-try:
-    sandbox.confine(**rules)
-except sandbox.Unconfinable as error:
-    print(json.dumps({"confined": str(error)}))
-    sys.exit(0)
-
-def attempt(action):
-    try:
-        return action()
-    except OSError as error:
-        return errno.errorcode[error.errno]
-
 print(json.dumps({
     "confined": True,
     "cwd": os.getcwd(),
@@ -206,17 +198,8 @@ def laid_out(base: Path, *, as_nobody: bool) -> dict[str, Any]:
         "tmp_dir": str(folders["tmp"]),
         "task": str(folders["code"]),
         "layers": [str(folders["first"]), str(folders["second"])],
-        "as_nobody": as_nobody,
     }
-    done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", LAID_OUT, str(SHIM_DIR), json.dumps(rules)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    outcome: dict[str, Any] = json.loads(done.stdout)
+    outcome = run_confined(LAID_OUT, rules, {}, as_nobody=as_nobody)
     outcome["written on the host"] = (folders["tmp"] / "written").exists()
     return outcome
 

@@ -392,7 +392,7 @@ def confine(
         rules.allow(write, EVERYTHING)
         tmp_fd = os.open(tmp_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         if task is not None:
-            _lay_out(task, layers, rules.covered, _covered and not stale)
+            _lay_out(task, layers, rules.covered, _covered)
             # Nothing else is there. Landlock ignores a rule on a mount point another mount
             # hides: the layers' /opt needs one of its own.
             if not rules.laid_out:
