@@ -37,6 +37,7 @@ from portico.gateway.http_api.authorizers import IamAuthorizer, JwksCache
 from portico.gateway.http_api.compiled import Compiler
 from portico.gateway.http_api.endpoint import HttpApiEndpoint
 from portico.gateway.http_api.registry import HttpApiRegistry
+from portico.http_bounds import DirectAnswer
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
 from portico.runtime.limits import SYNC_REQUEST_LIMIT_BYTES
 from portico.runtime.logs import LogEvent
@@ -135,6 +136,7 @@ class Portico:
             self._http_client,
             jwks=JwksCache(self._http_client, clock=time.time),
             iam=IamAuthorizer(self.credentials, settings.account_id),
+            start_invoke=lambda_provider.start_invoke_url,
         )
         registry = HttpApiRegistry(compiler)
         self.http_apis = HttpApiEndpoint(registry, access_log=self._write_access_log)
@@ -195,6 +197,13 @@ class Portico:
             await self._code_downloads(scope, receive, send)
         elif scope["type"] == "http":
             await self._aws(scope, receive, send)
+
+    def direct(self, scope: Scope) -> DirectAnswer | None:
+        """How to answer a request without the ASGI cycle, if it can be (`DirectApp`): the
+        HTTP APIs' requests to functions, most of them."""
+        if scope["path"] == HEALTH_PATH:
+            return None
+        return self.http_apis.direct(scope)
 
     async def startup(self) -> None:
         await self.log_sink.start()

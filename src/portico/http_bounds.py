@@ -17,8 +17,15 @@ import fcntl
 import socket
 import struct
 import termios
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Protocol, cast
 
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 # The most a request line and headers may take together; past it, 431 and the connection
 # closed. HTTP APIs' own quota (10,240 bytes) is lower; this bounds what any client can make
@@ -32,6 +39,30 @@ REQUEST_TIMEOUT_SECONDS = 30.0
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, for no time: close() resets
 _INT_FORMAT = struct.Struct("i")
 _INT = bytes(_INT_FORMAT.size)
+_SERVER_ERROR_HEADERS = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"content-length", b"21"),
+]
+# The most body a request answered directly (`DirectApp`) may have: past it, the request goes
+# the ASGI way, which reads a body as the application asks for it.
+DIRECT_BODY_BYTES = 64 * 1024
+
+Respond = Callable[[int, list[tuple[bytes, bytes]], bytes], None]
+"""(status, headers, body): the whole answer, sent at once. Header names are lower case and
+names and values valid (no CR, LF or other control character); Content-Length is among them
+unless the status is 204 or 304. To a HEAD request, the body is not sent."""
+
+
+class DirectAnswer(Protocol):
+    def __call__(self, scope: dict[str, Any], body: bytes, respond: Respond) -> None:
+        """Answer the request (`scope`, an ASGI http scope, and its whole `body`) through
+        `respond`, once, now or from a later callback of the event loop; never raise."""
+
+
+class DirectApp(Protocol):
+    def direct(self, scope: dict[str, Any]) -> DirectAnswer | None:
+        """How to answer the request `scope` without the ASGI cycle (no task, no messages);
+        None: the ASGI way."""
 
 
 class BoundedHttpProtocol(HttpToolsProtocol):
@@ -100,11 +131,83 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if not self._refused:
             self.body_moved = self.loop.time()
             super().on_body(body)
+            direct = self._direct
+            if direct is not None and len(direct[0].body) > DIRECT_BODY_BYTES:
+                self._direct = None
+                super()._start_asgi_task(direct[0], direct[1])
 
     def on_message_complete(self) -> None:
         self.body_moved = None
         if not self._refused:
             super().on_message_complete()
+            if self._direct is not None and self._direct[0] is self.cycle:
+                self._answer_directly()
+
+    # -- answers without the ASGI cycle ---------------------------------------------------
+
+    _direct: tuple[RequestResponseCycle, Any, DirectAnswer] | None = None  # awaiting its body
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        """The application may answer a request directly (`DirectApp`): then, once its body
+        is whole, from callbacks, without a task or ASGI messages. A request whose client
+        expects 100-continue, or whose body grows past DIRECT_BODY_BYTES, goes the ASGI way.
+        Everything else about the connection is uvicorn's: keep-alive, pipelining (a queued
+        request starts here when the one before is answered), shutdown."""
+        direct = getattr(app, "direct", None)
+        answer = None
+        if direct is not None and not cycle.waiting_for_100_continue:
+            answer = direct(cast("dict[str, Any]", cycle.scope))
+        if answer is None:
+            super()._start_asgi_task(cycle, app)
+            return
+        self._direct = (cycle, app, answer)
+        if not cycle.more_body:  # queued behind another, it came whole
+            self._answer_directly()
+
+    def _answer_directly(self) -> None:
+        direct, self._direct = self._direct, None
+        if direct is None:
+            return
+        cycle, _app, answer = direct
+        try:
+            scope = cast("dict[str, Any]", cycle.scope)
+            answer(scope, bytes(cycle.body), partial(self._respond, cycle))
+        except Exception as exc:  # uvicorn's answer to an application's fault
+            self.logger.error("Exception in ASGI application\n", exc_info=exc)
+            if not cycle.response_started:
+                self._respond(cycle, 500, _SERVER_ERROR_HEADERS, b"Internal Server Error")
+            else:
+                self.transport.close()
+
+    def _respond(
+        self,
+        cycle: RequestResponseCycle,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> None:
+        """A direct answer, sent as uvicorn sends an ASGI one (its default headers first;
+        `connection: close` when the connection ends with it)."""
+        if cycle.response_started or cycle.disconnected:
+            return
+        cycle.response_started = True
+        content = [STATUS_LINE[status]]
+        for name, value in cycle.default_headers:
+            content += (name, b": ", value, b"\r\n")
+        for name, value in headers:
+            content += (name, b": ", value, b"\r\n")
+        if not cycle.keep_alive:
+            content.append(b"connection: close\r\n")
+        content.append(b"\r\n")
+        transport = self.transport
+        transport.write(b"".join(content))
+        if body and cycle.scope["method"] != "HEAD":
+            transport.write(body)
+        cycle.response_complete = True
+        cycle.message_event.set()
+        if not cycle.keep_alive:
+            transport.close()
+        cycle.on_response()
 
     def _head_size(self) -> int:
         return len(self.url) + sum(len(name) + len(value) for name, value in self.headers)

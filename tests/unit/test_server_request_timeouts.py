@@ -40,12 +40,20 @@ async def echo_length(
 
 
 @asynccontextmanager
-async def serving(app: Any = echo_length) -> AsyncIterator[tuple[str, int]]:
+async def serving(
+    app: Any = echo_length, request_timeout: float = TIMEOUT
+) -> AsyncIterator[tuple[str, int]]:
+    """The server with `app`, on a free port of the loopback."""
     [sock] = _bind("127.0.0.1", 0, 64)
     config = uvicorn.Config(
-        app, http=BoundedHttpProtocol, lifespan="off", log_level="error", loop="none"
+        app,
+        http=BoundedHttpProtocol,
+        lifespan="off",
+        log_level="error",
+        loop="none",
+        proxy_headers=False,  # as Portico serves: the application unwrapped
     )
-    server = _Server(config, request_timeout=TIMEOUT)
+    server = _Server(config, request_timeout=request_timeout)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)

@@ -131,7 +131,10 @@ class ExecutionEnvironment:
         )
         self._tmp_dir = launcher.environments_dir / self.id
         self._ready: asyncio.Future[None] | None = None
-        self._outcome: asyncio.Future[Outcome] | None = None
+        # The invocation running: its request, and who gets its result (None once it has one).
+        self._request: InvocationRequest | None = None
+        self._then: Callable[[InvocationResult], None] | None = None
+        self._started = 0.0  # perf_counter at its start
         self._current: str | None = None
         self._process: EnvProcess | None = None
         self._transport: Transport | None = None
@@ -220,6 +223,18 @@ class ExecutionEnvironment:
     # -- INVOKE -------------------------------------------------------------------------
 
     async def invoke(self, request: InvocationRequest) -> InvocationResult:
+        loop = self._loop
+        assert loop is not None
+        answered: asyncio.Future[InvocationResult] = loop.create_future()
+        self.start_invoke(request, lambda result: _settle(answered, result))
+        return await answered
+
+    def start_invoke(
+        self, request: InvocationRequest, then: Callable[[InvocationResult], None]
+    ) -> None:
+        """Send `request` to the runtime; `then` gets the result once there is one (the
+        runtime's answer, or the platform's error when it timed out or died), called from
+        the event loop on its own, as a future's callbacks are."""
         capture, transport, loop = self._capture, self._transport, self._loop
         assert capture is not None and transport is not None and loop is not None
         request_id = request.request_id
@@ -227,25 +242,32 @@ class ExecutionEnvironment:
         self.invocations += 1
         self._current = request_id
         self.accepting = False
-        self._outcome = outcome_future = loop.create_future()
+        self._request, self._then = request, then
         capture.add(self._lines.start(request_id))
-        started = time.perf_counter()
+        self._started = time.perf_counter()
         transport.send_invocation(request)
         now = loop.time()
         self._deadline = now + self.config.timeout
         self._next_memory_check = now + self._settings.memory_check_interval
         if self._tick is None:
             self._tick = loop.call_at(min(self._next_memory_check, self._deadline), self._on_tick)
-        outcome = await outcome_future
-        duration_ms = (time.perf_counter() - started) * 1000
+
+    def _complete(
+        self,
+        request: InvocationRequest,
+        outcome: Outcome,
+        then: Callable[[InvocationResult], None],
+    ) -> None:
+        duration_ms = (time.perf_counter() - self._started) * 1000
         self._current = None
-        if transport.implicit_next:
+        transport = self._transport
+        if transport is not None and transport.implicit_next:
             self.accepting = True
         self.last_used = self._clock()
         result = self._finish_invocation(request, outcome, duration_ms)
         if self.state is State.BUSY:
             self.state = State.IDLE
-        return result
+        then(result)
 
     async def until_accepting(self, grace: float) -> bool:
         """Wait for a runtime that has answered to ask for more; False if it died or took
@@ -394,8 +416,12 @@ class ExecutionEnvironment:
     # -- limits and death ----------------------------------------------------------------
 
     def _resolve(self, outcome: Outcome) -> None:
-        if self._outcome is not None and not self._outcome.done():
-            self._outcome.set_result(outcome)
+        """The running invocation's outcome: completed on the loop's next turn, after what
+        resolved it (a timeout's kill, an exit's bookkeeping) is done."""
+        then, request = self._then, self._request
+        if then is not None and request is not None and self._loop is not None:
+            self._then = self._request = None
+            self._loop.call_soon(self._complete, request, outcome, then)
 
     def _on_tick(self) -> None:
         """The watchdog of the running invocation: its timeout, and its memory size every
@@ -561,3 +587,8 @@ def _runtime_version(config: FunctionConfig) -> tuple[str, str]:
     version = f"{family}.portico"
     digest = hashlib.sha256(version.encode()).hexdigest()
     return version, f"arn:aws:lambda:{config.region}::runtime:{digest}"
+
+
+def _settle(future: asyncio.Future[InvocationResult], result: InvocationResult) -> None:
+    if not future.done():  # its waiter may have been cancelled
+        future.set_result(result)

@@ -117,15 +117,8 @@ class Runtime:
                     return env.report_init_failure(request, failure)
                 pool.starting.discard(env)
                 pool.busy.add(env)
-            # The deadline counts from the invoke phase, after any INIT.
-            request = InvocationRequest(
-                request_id,
-                payload,
-                time.time_ns() // 1_000_000 + int(config.timeout * 1000),
-                f"{config.function_arn}:{qualifier}" if qualifier else config.function_arn,
-                trace_id or self._ids.trace_id(),
-                client_context,
-                cognito_identity,
+            request = self._request(
+                config, payload, request_id, qualifier, trace_id, client_context, cognito_identity
             )
             return await env.invoke(request)
         finally:
@@ -133,6 +126,61 @@ class Runtime:
             self._in_flight_total -= 1
             if env is not None:
                 pool.give_back(env)
+
+    def start_invoke(
+        self,
+        config: FunctionConfig,
+        payload: bytes,
+        then: Callable[[InvocationResult], None],
+        *,
+        qualifier: str | None = None,
+    ) -> bool:
+        """`invoke` without a coroutine, when an environment of the function waits for
+        work: the invocation is sent at once and `then` gets its result. False (and nothing
+        done) when none waits: `invoke` then starts one. Raises as `invoke` does."""
+        pool = self._pools.get(config.pool_key)
+        if pool is None:
+            return False
+        check_request_size(payload)
+        self._admit(config)
+        env = pool.take_idle(waiting=True)
+        if env is None:
+            return False
+        function_name = config.function_name
+        self._in_flight[function_name] += 1
+        self._in_flight_total += 1
+
+        def finished(result: InvocationResult) -> None:
+            self._in_flight[function_name] -= 1
+            self._in_flight_total -= 1
+            pool.give_back(env)
+            then(result)
+
+        env.start_invoke(
+            self._request(config, payload, self._ids.request_id(), qualifier), finished
+        )
+        return True
+
+    def _request(
+        self,
+        config: FunctionConfig,
+        payload: bytes,
+        request_id: str,
+        qualifier: str | None,
+        trace_id: str | None = None,
+        client_context: str | None = None,
+        cognito_identity: str | None = None,
+    ) -> InvocationRequest:
+        # The deadline counts from the invoke phase, after any INIT.
+        return InvocationRequest(
+            request_id,
+            payload,
+            time.time_ns() // 1_000_000 + int(config.timeout * 1000),
+            f"{config.function_arn}:{qualifier}" if qualifier else config.function_arn,
+            trace_id or self._ids.trace_id(),
+            client_context,
+            cognito_identity,
+        )
 
     def _admit(self, config: FunctionConfig) -> None:
         reserved = config.reserved_concurrency

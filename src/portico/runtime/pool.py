@@ -18,9 +18,10 @@ class FunctionPool:
         self.starting: set[ExecutionEnvironment] = set()
         self.provisioned_target = 0
 
-    def take_idle(self) -> ExecutionEnvironment | None:
+    def take_idle(self, *, waiting: bool = False) -> ExecutionEnvironment | None:
         """The newest idle environment, preferring one whose runtime already waits for work
-        over one that has answered but not yet asked for more; the dead are dropped."""
+        over one that has answered but not yet asked for more (with `waiting`, only the
+        former); the dead are dropped."""
         finishing = None
         for index in range(len(self.idle) - 1, -1, -1):
             environment = self.idle[index]
@@ -32,10 +33,11 @@ class FunctionPool:
                 return environment
             elif finishing is None:
                 finishing = environment
-        if finishing is not None:
+        if finishing is not None and not waiting:
             self.idle.remove(finishing)
             self.busy.add(finishing)
-        return finishing
+            return finishing
+        return None
 
     def give_back(self, environment: ExecutionEnvironment) -> None:
         self.busy.discard(environment)

@@ -37,7 +37,7 @@ from portico.gateway.http_api.mapping import (
     compile_response_parameters,
 )
 from portico.gateway.http_api.routes import RouteTable
-from portico.gateway.http_api.targets import Invoke, lambda_target
+from portico.gateway.http_api.targets import Invoke, StartInvoke, lambda_target
 from portico.gateway.http_api.throttling import StageThrottle, TokenBucket, account_bucket
 from portico.gateway.http_api.v1_events import map_v1_result
 from portico.services.apigatewayv2.published import DeployedApi, DeployedStage, Document
@@ -115,8 +115,12 @@ class Compiler:
         iam: Authorizer | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         clock: Callable[[], float] = time.time,
+        start_invoke: StartInvoke | None = None,
     ) -> None:
+        """`start_invoke`: `invoke` without a coroutine, for answers made from the event
+        loop's callbacks alone (`HttpApiEndpoint.direct`)."""
         self._invoke = invoke
+        self._start_invoke = start_invoke
         self._client = client
         self._jwks = jwks
         self._iam = iam  # for routes with AuthorizationType AWS_IAM
@@ -222,8 +226,15 @@ class Compiler:
                     mapper=map_v1_result,
                     timeout=timeout,
                     source_region=source_region,
+                    start=self._start_invoke,
                 )
-            return LambdaProxy(target, self._invoke, timeout=timeout, source_region=source_region)
+            return LambdaProxy(
+                target,
+                self._invoke,
+                timeout=timeout,
+                source_region=source_region,
+                start=self._start_invoke,
+            )
         if kind == "HTTP_PROXY":
             method = str(document.get("IntegrationMethod") or "ANY")
             return HttpProxy(uri, method, self._client, timeout=timeout)

@@ -29,7 +29,12 @@ import httpx
 from portico.errors import AwsError
 from portico.gateway import payloads
 from portico.gateway.http_api import responses
-from portico.gateway.http_api.targets import Invoke, LambdaTarget, execute_api_source
+from portico.gateway.http_api.targets import (
+    Invoke,
+    LambdaTarget,
+    StartInvoke,
+    execute_api_source,
+)
 from portico.gateway.http_api.v1_events import V1Context, build_v1_event, resource_path
 from portico.gateway.http_events import (
     EventContext,
@@ -39,6 +44,7 @@ from portico.gateway.http_events import (
     is_token,
     map_result,
 )
+from portico.runtime import InvocationResult
 from portico.services.lambda_.permissions import ServiceSource
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -135,22 +141,28 @@ class LambdaProxy:
         build: EventBuilder = event_v2,
         mapper: ResultMapper = result_v2,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        start: StartInvoke | None = None,
     ) -> None:
         """`source_region`: the API's region, when API Gateway invokes as itself (and the
-        function's policy must allow it); None when it invokes as the integration's role."""
+        function's policy must allow it); None when it invokes as the integration's role.
+        `start`: `invoke` without a coroutine, when there is one (see `start`)."""
         self._target = target
         self._invoke = invoke
+        self._start = start
         self._source_region = source_region
         self._build = build
         self._map = mapper
         self._timeout = timeout
 
+    @property
+    def starts(self) -> bool:
+        """Whether `start` may be called."""
+        return self._start is not None
+
     async def call(self, request: IntegrationRequest) -> IntegrationOutcome:
         started = time.perf_counter()
         event = payloads.encode(self._build(request))
         target = self._target
-        region = self._source_region
-        source = None if region is None else self._source(region, request)
         try:
             invoked = await self._invoke(
                 target.account_id,
@@ -159,15 +171,51 @@ class LambdaProxy:
                 target.qualifier,
                 event,
                 within=self._timeout,
-                source=source,
+                source=self._source_of(request),
             )
-        except TimeoutError:
+        except (TimeoutError, AwsError) as error:
+            return self._outcome_of(error, started)
+        return self._outcome_of(invoked, started)
+
+    def start(
+        self, request: IntegrationRequest, then: Callable[[IntegrationOutcome], None]
+    ) -> None:
+        """`call`, from the event loop's callbacks alone: `then` gets the outcome."""
+        started = time.perf_counter()
+        event = payloads.encode(self._build(request))
+        target = self._target
+        start = self._start
+        if start is None:
+            raise RuntimeError("this integration has no way to start an invocation")
+        start(
+            target.account_id,
+            target.region,
+            target.function_name,
+            target.qualifier,
+            event,
+            lambda invoked: then(self._outcome_of(invoked, started)),
+            within=self._timeout,
+            source=self._source_of(request),
+        )
+
+    def _outcome_of(
+        self, invoked: InvocationResult | BaseException, started: float
+    ) -> IntegrationOutcome:
+        if isinstance(invoked, TimeoutError):
             return _outcome(responses.SERVICE_UNAVAILABLE, None, started, "timeout")
-        except AwsError as error:
-            return _outcome(responses.INTERNAL_SERVER_ERROR, error.status_code, started, str(error))
+        if isinstance(invoked, AwsError):
+            return _outcome(
+                responses.INTERNAL_SERVER_ERROR, invoked.status_code, started, str(invoked)
+            )
+        if isinstance(invoked, BaseException):
+            raise invoked
         failed = bool(invoked.function_error)
         result = self._map(invoked.payload, failed)
         return _outcome(result, 200, started, invoked.error_type or "" if failed else "")
+
+    def _source_of(self, request: IntegrationRequest) -> ServiceSource | None:
+        region = self._source_region
+        return None if region is None else self._source(region, request)
 
     @staticmethod
     def _source(region: str, request: IntegrationRequest) -> ServiceSource:

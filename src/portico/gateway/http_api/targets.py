@@ -14,7 +14,7 @@ resource-based policy must allow (else the invocation fails with an AwsError):
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -41,6 +41,25 @@ class Invoke(Protocol):
         within: float | None = None,
         source: Invoker | None = None,
     ) -> Awaitable[InvocationResult]: ...
+
+
+class StartInvoke(Protocol):
+    """`Invoke` without a coroutine: (account id, region, function name, qualifier, event
+    bytes, then) -> None; `then` gets the invocation's result, or what `Invoke` would raise
+    (TimeoutError, an AwsError)."""
+
+    def __call__(
+        self,
+        account_id: str,
+        region: str,
+        function_name: str,
+        qualifier: str,
+        payload: bytes,
+        then: Callable[[InvocationResult | BaseException], None],
+        *,
+        within: float | None = None,
+        source: Invoker | None = None,
+    ) -> None: ...
 
 
 def execute_api_source(region: str, account_id: str, resource: str) -> ServiceSource:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from portico.aws.handler import Operation, RequestContext
+from portico.errors import AwsError
 from portico.runtime import InvocationResult, Runtime, invoker
 from portico.runtime.limits import DRY_RUN, EVENT, REQUEST_RESPONSE, check_request_size
 from portico.services.context import ServiceContext
@@ -72,6 +73,7 @@ class LambdaProvider:
         self._policies = Policies(context.database)
         self._tags = Tags(context.database)
         self._resolver = Resolver(self._functions, self._code, self._aliases)
+        self._invoking: set[asyncio.Task[InvocationResult]] = set()  # start_invoke_url's
         self._endpoint_url: Callable[[], str] = lambda: f"http://127.0.0.1:{context.settings.port}"
         self.downloads = DownloadLinks(context.settings.data_dir / KEY_FILENAME, context.clock.now)
         self.urls = FunctionUrls(context.database, lambda: self._endpoint_url(), context.clock.now)
@@ -466,11 +468,58 @@ class LambdaProvider:
             return await invocation
         return await invoker.within(invocation, within)
 
+    def start_invoke_url(
+        self,
+        account_id: str,
+        region: str,
+        function_name: str,
+        qualifier: str,
+        payload: bytes,
+        then: Callable[[InvocationResult | BaseException], None],
+        *,
+        within: float | None = None,
+        source: Invoker | None = None,
+    ) -> None:
+        """`invoke_url`, its result or what it raised passed to `then`. When the target and
+        the permission are known and an environment waits, without a coroutine: the event
+        goes out at once."""
+        known = self._resolver.known_target(account_id, region, function_name, qualifier)
+        if known is not None and (
+            source is None
+            or self._resolver.known(
+                _permission_key(account_id, region, function_name, qualifier, source)
+            )
+            is True
+        ):
+            config, reported = known
+            if within is None or config.timeout <= within:
+                try:
+                    if self._runtime.start_invoke(config, payload, then, qualifier=reported):
+                        return
+                except AwsError as error:
+                    then(error)
+                    return
+        invocation = self.invoke_url(
+            account_id, region, function_name, qualifier, payload, within=within, source=source
+        )
+        task = asyncio.get_running_loop().create_task(invocation)
+        self._invoking.add(task)
+        task.add_done_callback(lambda done: self._invoked(done, then))
+
+    def _invoked(
+        self,
+        task: asyncio.Task[InvocationResult],
+        then: Callable[[InvocationResult | BaseException], None],
+    ) -> None:
+        self._invoking.discard(task)
+        if not task.cancelled():
+            then(task.exception() or task.result())
+
     async def _check_permission(
         self, account_id: str, region: str, name: str, qualifier: str, source: Invoker
     ) -> None:
         """The decision is kept until the next write of the Lambda API."""
-        key = ("permitted", account_id, region, name, qualifier, source)
+        key = _permission_key(account_id, region, name, qualifier, source)
         if await self._resolver.cached(
             key, lambda: self._permitted(account_id, region, name, qualifier, source)
         ):
@@ -694,6 +743,12 @@ def _checked(check: Callable[[Params], None] | None, operation: Operation) -> Op
 
 def create_provider(context: ServiceContext) -> LambdaProvider:
     return LambdaProvider(context, context.catalog["lambda"].enum("Runtime"))
+
+
+def _permission_key(
+    account_id: str, region: str, name: str, qualifier: str, source: Invoker
+) -> tuple[str | Invoker, ...]:
+    return ("permitted", account_id, region, name, qualifier, source)
 
 
 def _invoked_arn(account_id: str, region: str, name: str, qualifier: str) -> str:

@@ -88,6 +88,19 @@ class Resolver:
             raise self.not_found(context, ref.name, qualifier)
         return version
 
+    def known(self, key: tuple[Any, ...]) -> Any:
+        """What `cached` keeps for `key`, without reading: None when it keeps nothing."""
+        return self._cache.get(key)
+
+    def known_target(
+        self, account_id: str, region: str, name: str, qualifier: str
+    ) -> tuple[FunctionConfig, str | None] | None:
+        """What `invoke_target` keeps for `name:qualifier`, without reading."""
+        found: tuple[FunctionConfig, str | None] | None = self._cache.get(
+            ("target", account_id, region, name, qualifier)
+        )
+        return found
+
     async def invoke_target(
         self, account_id: str, region: str, name: str, qualifier: str
     ) -> tuple[FunctionConfig, str | None]:
