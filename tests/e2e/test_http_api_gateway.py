@@ -229,6 +229,39 @@ def test_an_integration_may_name_an_alias(shared_server: Server) -> None:
     assert httpx.get(api["ApiEndpoint"] + "/").headers["x-version"] == "one"
 
 
+def test_each_deployment_decides_how_the_next_request_is_answered(shared_server: Server) -> None:
+    """How a request is answered is decided once per method, path and host, and again after
+    every deployment: the same request follows each change at once."""
+    first = function(shared_server, "decided-a", Environment={"Variables": {"V": "a"}})
+    second = function(shared_server, "decided-b", Environment={"Variables": {"V": "b"}})
+    api = quick_api(shared_server, first)
+    allow_api(shared_server, second, api["ApiId"])
+    gateway = shared_server.client("apigatewayv2")
+    url = api["ApiEndpoint"] + "/same"
+    origin = {"origin": "https://example.com"}
+    assert httpx.get(url, headers=origin).headers["x-version"] == "a"
+    [integration] = gateway.get_integrations(ApiId=api["ApiId"])["Items"]
+    gateway.update_integration(
+        ApiId=api["ApiId"], IntegrationId=integration["IntegrationId"], IntegrationUri=second
+    )
+    answer = httpx.get(url, headers=origin)
+    assert answer.headers["x-version"] == "b"
+    assert "access-control-allow-origin" not in answer.headers
+    gateway.update_api(
+        ApiId=api["ApiId"], CorsConfiguration={"AllowOrigins": ["https://example.com"]}
+    )
+    answer = httpx.get(url, headers=origin)
+    assert answer.headers["access-control-allow-origin"] == "https://example.com"
+    gateway.delete_cors_configuration(ApiId=api["ApiId"])
+    answer = httpx.get(url, headers=origin)
+    assert (answer.headers["x-version"], answer.headers.get("access-control-allow-origin")) == (
+        "b",
+        None,
+    )
+    gateway.delete_api(ApiId=api["ApiId"])
+    assert httpx.get(url).status_code == 404
+
+
 def test_cors_is_answered_by_the_gateway(shared_server: Server) -> None:
     api = quick_api(
         shared_server,

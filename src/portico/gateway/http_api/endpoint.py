@@ -50,6 +50,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 logger = logging.getLogger(__name__)
 
 PATH_PREFIX = "/_aws/execute-api/"
+DIRECTS_KEPT = 4096  # decisions of `HttpApiEndpoint.direct` kept at most
 _HOST = re.compile(r"^([0-9a-z]{10})\.execute-api\.(?:[a-z0-9-]+\.)?localhost(?::\d+)?$")
 
 
@@ -100,6 +101,9 @@ class HttpApiEndpoint:
         self._access_log = access_log
         self._clock = clock
         self._max_body = max_body
+        # `direct`'s decisions by request line and host, for the registry's generation.
+        self._directs: dict[tuple[str, bytes, bytes], DirectAnswer | None] = {}
+        self._directs_generation = registry.generation
 
     def matches(self, scope: Scope) -> bool:
         """Whether `scope` (an ASGI http scope) is addressed to an HTTP API."""
@@ -214,7 +218,31 @@ class HttpApiEndpoint:
         route whose function can be invoked that way (a Lambda proxy without authorizer,
         parameter mapping or CORS: the bulk of the traffic of most APIs, and what costs
         least); None for every other request, answered the ASGI way. A request this
-        endpoint does not serve gets None too."""
+        endpoint does not serve gets None too.
+
+        The decision depends on the method, the path and the host alone, until the next
+        deployment: it is kept (for up to DIRECTS_KEPT requests apart)."""
+        host = b""
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value
+                break
+        key = (scope["method"], scope["raw_path"], host)
+        registry = self._registry
+        if self._directs_generation != registry.generation:
+            self._directs = {}
+            self._directs_generation = registry.generation
+        try:
+            return self._directs[key]
+        except KeyError:
+            pass
+        decided = self._direct(scope)
+        if len(self._directs) >= DIRECTS_KEPT:
+            self._directs = {}
+        self._directs[key] = decided
+        return decided
+
+    def _direct(self, scope: Scope) -> DirectAnswer | None:
         located = self._locate(scope)
         if not isinstance(located, Addressed) or located.stage.cors is not None:
             return None

@@ -31,16 +31,19 @@ class HttpApiRegistry:
         self._compiler = compiler
         self._apis: dict[str, CompiledApi] = {}
         self._domains: dict[str, tuple[DomainRoute, ...]] = {}
+        self.generation = 0  # counts the changes: what was read of an older one is stale
 
     # -- the control plane's side (Publisher) -------------------------------------------------
 
     def publish_api(self, api: DeployedApi) -> None:
         compiled = self._compiler.api(api)
         self._apis = {**self._apis, api.api_id: compiled}
+        self.generation += 1
 
     def withdraw_api(self, api_id: str) -> None:
         if api_id in self._apis:
             self._apis = {key: value for key, value in self._apis.items() if key != api_id}
+            self.generation += 1
 
     def publish_domains(self, mappings: Sequence[ApiMapping]) -> None:
         domains: dict[str, list[DomainRoute]] = {}
@@ -53,6 +56,7 @@ class HttpApiRegistry:
             name: tuple(sorted(routes, key=lambda route: -len(route.key)))
             for name, routes in domains.items()
         }
+        self.generation += 1
 
     # -- the data plane's side ----------------------------------------------------------------
 
