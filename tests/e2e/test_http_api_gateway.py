@@ -293,6 +293,17 @@ def test_cors_is_answered_by_the_gateway(shared_server: Server) -> None:
     assert actual.headers["access-control-expose-headers"] == "x-version"
     stranger = httpx.get(f"{base}/things", headers={"origin": "https://evil.example.com"})
     assert "access-control-allow-origin" not in stranger.headers
+    # A body over 64 KiB is answered the ASGI way, a small one from callbacks: alike.
+    for size in (10, 100 * 1024):
+        posted = httpx.post(
+            f"{base}/things",
+            content=b"x" * size,
+            headers={"origin": "https://app.example.com", "content-type": "text/plain"},
+        )
+        assert posted.status_code == 200
+        assert posted.headers["access-control-allow-origin"] == "https://app.example.com"
+        assert posted.headers["access-control-expose-headers"] == "x-version"
+        assert posted.json()["body"] == "x" * size
 
 
 def test_throttling_answers_429(shared_server: Server) -> None:

@@ -215,9 +215,9 @@ class HttpApiEndpoint:
 
     def direct(self, scope: Scope) -> DirectAnswer | None:
         """How to answer `scope` from the event loop's callbacks alone, when it goes to a
-        route whose function can be invoked that way (a Lambda proxy without authorizer,
-        parameter mapping or CORS: the bulk of the traffic of most APIs, and what costs
-        least); None for every other request, answered the ASGI way. A request this
+        route whose function can be invoked that way (a Lambda proxy without authorizer or
+        parameter mapping: the bulk of the traffic of most APIs, and what costs least);
+        None for every other request, answered the ASGI way. A request this
         endpoint does not serve gets None too.
 
         The decision depends on the method, the path and the host alone, until the next
@@ -244,7 +244,7 @@ class HttpApiEndpoint:
 
     def _direct(self, scope: Scope) -> DirectAnswer | None:
         located = self._locate(scope)
-        if not isinstance(located, Addressed) or located.stage.cors is not None:
+        if not isinstance(located, Addressed):
             return None
         found = located.stage.routes.match(scope["method"], located.route_path)
         if found is None:
@@ -274,6 +274,8 @@ class HttpApiEndpoint:
     ) -> None:
         request_id = self._ids.gateway_request_id()
         trace = _Trace(self._clock(), where)
+        cors = where.stage.cors
+        origin: str | None = None
         answered = False
 
         def answer(result: HttpResult) -> None:
@@ -293,7 +295,8 @@ class HttpApiEndpoint:
         def done(outcome: IntegrationOutcome) -> None:
             try:
                 trace.integration = outcome
-                answer(outcome.result)
+                result = outcome.result
+                answer(result if cors is None else cors.decorate(result, origin))
             except Exception:
                 failed()
 
@@ -302,9 +305,17 @@ class HttpApiEndpoint:
                 trace.error = "Request Entity Too Large"
                 answer(responses.TOO_LARGE)
                 return
+            if cors is not None:  # as `_answer`: a preflight first, then CORS headers
+                headers = _headers(scope)
+                origin = request_origin(headers)
+                if scope["method"] == "OPTIONS":
+                    preflight = cors.preflight("OPTIONS", headers)
+                    if preflight is not None:
+                        answer(preflight)
+                        return
             refused = self._refusal(where, found, trace)
             if refused is not None:
-                answer(refused)
+                answer(refused if cors is None else cors.decorate(refused, origin))
                 return
             request = _http_request(scope, where.raw_path, body, self._ids.trace_root)
             context = _event_context(where, found, request_id, trace, None)

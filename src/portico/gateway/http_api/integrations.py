@@ -150,6 +150,7 @@ class LambdaProxy:
         self._invoke = invoke
         self._start = start
         self._source_region = source_region
+        self._sources: dict[tuple[str, str, str, str], ServiceSource] = {}
         self._build = build
         self._map = mapper
         self._timeout = timeout
@@ -214,8 +215,16 @@ class LambdaProxy:
         return _outcome(result, 200, started, invoked.error_type or "" if failed else "")
 
     def _source_of(self, request: IntegrationRequest) -> ServiceSource | None:
+        """Who invokes (kept per stage, route and method: the same for every request)."""
         region = self._source_region
-        return None if region is None else self._source(region, request)
+        if region is None:
+            return None
+        context = request.context
+        key = (context.api_id, context.stage, context.route_key, request.request.method)
+        source = self._sources.get(key)
+        if source is None:
+            source = self._sources[key] = self._source(region, request)
+        return source
 
     @staticmethod
     def _source(region: str, request: IntegrationRequest) -> ServiceSource:
