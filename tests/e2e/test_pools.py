@@ -6,12 +6,14 @@ import asyncio
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from portico.runtime import Runtime, RuntimeSettings
 from portico.runtime.errors import TooManyRequestsException
-from tests.conftest import MakeFunction
+from portico.runtime.logs import MemoryLogSink
+from tests.conftest import MakeFunction, started_runtime
 
 pytestmark = pytest.mark.asyncio
 
@@ -160,3 +162,47 @@ async def test_provisioned_environments_are_replaced_when_they_die(
         assert [env.provisioned for env in runtime.environments(config.function_name)] == [True]
     finally:
         await runtime.close()
+
+
+class BreakableSink(MemoryLogSink):
+    """A log sink that fails on demand: a fault of Portico's own, after an invocation."""
+
+    broken = False
+
+    def put(self, group: str, stream: str, events: Any, **where: Any) -> None:
+        if self.broken:
+            raise RuntimeError("the log sink failed")
+        super().put(group, stream, events, **where)
+
+
+async def test_start_invoke_hands_results_and_faults_on(
+    state_dir: Path, make_function: MakeFunction
+) -> None:
+    """`start_invoke` runs an invocation without a coroutine on an environment that waits;
+    its result, or a fault of Portico's own after it, goes to `then`, and the environment
+    serves on. `invoke` raises the same fault."""
+    sink = BreakableSink()
+    async with started_runtime(RuntimeSettings(state_dir=state_dir), log_sink=sink) as runtime:
+        config = make_function({"app.py": SLOW})
+        got: list[Any] = []
+        arrived = asyncio.Event()
+
+        def then(result: Any) -> None:
+            got.append(result)
+            arrived.set()
+
+        assert not runtime.start_invoke(config, b"{}", then)  # none waits: nothing done
+        first = json.loads((await runtime.invoke(config, b"{}")).payload)["pid"]
+        for broken in (False, True, False):
+            sink.broken = broken
+            arrived.clear()
+            assert runtime.start_invoke(config, b"{}", then)
+            await asyncio.wait_for(arrived.wait(), 10)
+        assert json.loads(got[0].payload)["pid"] == first
+        assert isinstance(got[1], RuntimeError)
+        assert json.loads(got[2].payload)["pid"] == first
+        sink.broken = True
+        with pytest.raises(RuntimeError, match="the log sink failed"):
+            await runtime.invoke(config, b"{}")
+        sink.broken = False
+        assert json.loads((await runtime.invoke(config, b"{}")).payload)["pid"] == first

@@ -49,6 +49,10 @@ CHANNEL_LOST_GRACE = 0.5  # seconds
 _CLOCK_SLACK = 0.001  # seconds
 
 
+Then = Callable[[InvocationResult | BaseException], None]
+"""Who gets an invocation's result, or what went wrong in Portico making it."""
+
+
 class State(enum.Enum):
     STARTING = "starting"
     IDLE = "idle"
@@ -133,7 +137,7 @@ class ExecutionEnvironment:
         self._ready: asyncio.Future[None] | None = None
         # The invocation running: its request, and who gets its result (None once it has one).
         self._request: InvocationRequest | None = None
-        self._then: Callable[[InvocationResult], None] | None = None
+        self._then: Then | None = None
         self._started = 0.0  # perf_counter at its start
         self._current: str | None = None
         self._process: EnvProcess | None = None
@@ -229,12 +233,11 @@ class ExecutionEnvironment:
         self.start_invoke(request, lambda result: _settle(answered, result))
         return await answered
 
-    def start_invoke(
-        self, request: InvocationRequest, then: Callable[[InvocationResult], None]
-    ) -> None:
+    def start_invoke(self, request: InvocationRequest, then: Then) -> None:
         """Send `request` to the runtime; `then` gets the result once there is one (the
         runtime's answer, or the platform's error when it timed out or died), called from
-        the event loop on its own, as a future's callbacks are."""
+        the event loop on its own, as a future's callbacks are; or what went wrong in
+        Portico making it, as `invoke` would raise it."""
         capture, transport, loop = self._capture, self._transport, self._loop
         assert capture is not None and transport is not None and loop is not None
         request_id = request.request_id
@@ -252,19 +255,18 @@ class ExecutionEnvironment:
         if self._tick is None:
             self._tick = loop.call_at(min(self._next_memory_check, self._deadline), self._on_tick)
 
-    def _complete(
-        self,
-        request: InvocationRequest,
-        outcome: Outcome,
-        then: Callable[[InvocationResult], None],
-    ) -> None:
+    def _complete(self, request: InvocationRequest, outcome: Outcome, then: Then) -> None:
         duration_ms = (time.perf_counter() - self._started) * 1000
         self._current = None
         transport = self._transport
         if transport is not None and transport.implicit_next:
             self.accepting = True
         self.last_used = self._clock()
-        result = self._finish_invocation(request, outcome, duration_ms)
+        result: InvocationResult | BaseException
+        try:
+            result = self._finish_invocation(request, outcome, duration_ms)
+        except Exception as error:  # a fault of Portico's own: the caller is still answered
+            result = error
         if self.state is State.BUSY:
             self.state = State.IDLE
         then(result)
@@ -589,6 +591,12 @@ def _runtime_version(config: FunctionConfig) -> tuple[str, str]:
     return version, f"arn:aws:lambda:{config.region}::runtime:{digest}"
 
 
-def _settle(future: asyncio.Future[InvocationResult], result: InvocationResult) -> None:
-    if not future.done():  # its waiter may have been cancelled
+def _settle(
+    future: asyncio.Future[InvocationResult], result: InvocationResult | BaseException
+) -> None:
+    if future.done():  # its waiter may have been cancelled
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
         future.set_result(result)

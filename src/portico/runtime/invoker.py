@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 
 from portico.runtime.config import FunctionConfig, RuntimeSettings
-from portico.runtime.environment import ExecutionEnvironment, InitFailed, State
+from portico.runtime.environment import ExecutionEnvironment, InitFailed, State, Then
 from portico.runtime.errors import TooManyRequestsException
 from portico.runtime.ids import IdGenerator
 from portico.runtime.invocation import InvocationRequest, InvocationResult
@@ -131,7 +131,7 @@ class Runtime:
         self,
         config: FunctionConfig,
         payload: bytes,
-        then: Callable[[InvocationResult], None],
+        then: Then,
         *,
         qualifier: str | None = None,
     ) -> bool:
@@ -150,7 +150,7 @@ class Runtime:
         self._in_flight[function_name] += 1
         self._in_flight_total += 1
 
-        def finished(result: InvocationResult) -> None:
+        def finished(result: InvocationResult | BaseException) -> None:
             self._in_flight[function_name] -= 1
             self._in_flight_total -= 1
             pool.give_back(env)

@@ -3,6 +3,7 @@ function behind the Lambda integrations and an ASGI app behind the HTTP ones."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -392,3 +393,95 @@ async def test_a_disabled_default_endpoint_is_forbidden_but_domains_serve(setup:
     assert by_host.status_code == 403
     served = await client.get("/pets", headers={"host": "api.example.com"})
     assert served.headers["x-route"] == "GET /pets"
+
+
+class Started:
+    """A `StartInvoke` whose way of failing a test picks: at once (`raise`), later through
+    `then` (`later`), or none (`answer`: an echo of the event, a moment later)."""
+
+    def __init__(self, way: str) -> None:
+        self.way = way
+        self.started: list[dict[str, Any]] = []
+
+    def __call__(
+        self,
+        account: str,
+        region: str,
+        name: str,
+        qualifier: str,
+        payload: bytes,
+        then: Any,
+        *,
+        within: float | None = None,
+        source: ServiceSource | None = None,
+    ) -> None:
+        self.started.append(json.loads(payload))
+        if self.way == "raise":
+            raise RuntimeError("a bug before the invocation")
+        loop = asyncio.get_running_loop()
+        if self.way == "later":
+            loop.call_soon(then, RuntimeError("a bug after the invocation"))
+            return
+        answer = {"statusCode": 200, "headers": {"x-direct": "yes"}, "body": "ok"}
+        result = InvocationResult("r", json.dumps(answer).encode(), "$LATEST")
+        loop.call_soon(then, result)
+
+
+async def _answered_directly(way: str) -> tuple[int, dict[bytes, bytes], bytes, Started]:
+    """A request to GET /pets answered through `HttpApiEndpoint.direct`, as the server's
+    protocol answers it: the status, headers and body given to `respond`."""
+    started = Started(way)
+    answers: list[tuple[int, dict[bytes, bytes], bytes]] = []
+    async with httpx.AsyncClient() as unused:
+        registry = HttpApiRegistry(
+            Compiler(
+                EchoFunction(),
+                unused,
+                jwks=JwksCache(unused, clock=time.time),
+                start_invoke=started,
+            )
+        )
+        registry.publish_api(_deployed())
+        endpoint = HttpApiEndpoint(registry)
+        path = f"/_aws/execute-api/{API_ID}/pets"
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": [(b"host", b"127.0.0.1:4566")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 4566),
+        }
+        answer = endpoint.direct(scope)
+        assert answer is not None
+        answer(
+            scope, b"", lambda status, headers, body: answers.append((status, dict(headers), body))
+        )
+        for _ in range(3):
+            await asyncio.sleep(0)
+    [(status, headers, body)] = answers
+    return status, headers, body, started
+
+
+@pytest.mark.asyncio
+async def test_a_request_answered_directly_gets_the_function_s_answer() -> None:
+    status, headers, body, started = await _answered_directly("answer")
+    assert (status, headers[b"x-direct"], body) == (200, b"yes", b"ok")
+    assert headers[b"content-length"] == b"2"
+    assert started.started[0]["routeKey"] == "GET /pets"
+    assert headers[b"apigw-requestid"].decode() == started.started[0]["requestContext"]["requestId"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("way", ["raise", "later"])
+async def test_a_fault_on_the_direct_way_is_an_aws_shaped_500(
+    way: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before the invocation or after it, a fault of Portico's own answers the client (it
+    would otherwise wait for ever: no coroutine is there to raise to)."""
+    status, headers, body, _started = await _answered_directly(way)
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+    assert headers[b"apigw-requestid"]
+    assert "a bug" in caplog.text

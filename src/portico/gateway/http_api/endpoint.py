@@ -28,7 +28,7 @@ from portico.gateway.http_api.access_logs import AccessRecord, ContextVariables
 from portico.gateway.http_api.authorization import AuthRequest, Granted
 from portico.gateway.http_api.authorizers import IamGranted
 from portico.gateway.http_api.compiled import CompiledRoute, CompiledStage
-from portico.gateway.http_api.cors import request_origin
+from portico.gateway.http_api.cors import CorsPolicy, request_origin
 from portico.gateway.http_api.integrations import (
     PAYLOAD_QUOTA_BYTES,
     IntegrationOutcome,
@@ -144,14 +144,10 @@ class HttpApiEndpoint:
         if body is None:
             trace.error = "Request Entity Too Large"
             return responses.TOO_LARGE
-        method = scope["method"]
         if stage.cors is not None:
-            headers = _headers(scope)
-            origin = request_origin(headers)
-            if method == "OPTIONS":
-                preflight = stage.cors.preflight(method, headers)
-                if preflight is not None:
-                    return preflight
+            preflight, origin = _cors_first(stage.cors, scope)
+            if preflight is not None:
+                return preflight
             result = await self._route(scope, where, body, request_id, trace)
             return stage.cors.decorate(result, origin)
         return await self._route(scope, where, body, request_id, trace)
@@ -287,18 +283,22 @@ class HttpApiEndpoint:
             respond(result.status, headers, content)
             self._account(scope, request_id, trace, result)
 
-        def failed() -> None:  # a fault of Portico's own: the client still gets AWS's answer
-            logger.exception("HTTP API request %s failed", request_id)
+        def failed(error: BaseException) -> None:
+            # A fault of Portico's own: the client still gets AWS's answer.
+            logger.error("HTTP API request %s failed", request_id, exc_info=error)
             trace.error = "Internal Server Error"
             answer(responses.INTERNAL_SERVER_ERROR)
 
-        def done(outcome: IntegrationOutcome) -> None:
+        def done(outcome: IntegrationOutcome | BaseException) -> None:
+            if isinstance(outcome, BaseException):
+                failed(outcome)
+                return
             try:
                 trace.integration = outcome
                 result = outcome.result
                 answer(result if cors is None else cors.decorate(result, origin))
-            except Exception:
-                failed()
+            except Exception as error:
+                failed(error)
 
         try:
             if len(body) > self._max_body:
@@ -306,13 +306,10 @@ class HttpApiEndpoint:
                 answer(responses.TOO_LARGE)
                 return
             if cors is not None:  # as `_answer`: a preflight first, then CORS headers
-                headers = _headers(scope)
-                origin = request_origin(headers)
-                if scope["method"] == "OPTIONS":
-                    preflight = cors.preflight("OPTIONS", headers)
-                    if preflight is not None:
-                        answer(preflight)
-                        return
+                preflight, origin = _cors_first(cors, scope)
+                if preflight is not None:
+                    answer(preflight)
+                    return
             refused = self._refusal(where, found, trace)
             if refused is not None:
                 answer(refused if cors is None else cors.decorate(refused, origin))
@@ -320,8 +317,8 @@ class HttpApiEndpoint:
             request = _http_request(scope, where.raw_path, body, self._ids.trace_root)
             context = _event_context(where, found, request_id, trace, None)
             proxy.start(_integration_request(request, context, where, found, None), done)
-        except Exception:
-            failed()
+        except Exception as error:
+            failed(error)
 
     def _mapped(
         self,
@@ -487,6 +484,16 @@ def _auth_request(
         path_parameters=found.path_parameters,
         stage_variables=stage.stage_variables,
     )
+
+
+def _cors_first(cors: CorsPolicy, scope: Scope) -> tuple[HttpResult | None, str | None]:
+    """The gateway's answer to a CORS preflight (None when the request is not one), and the
+    request's origin, for the CORS headers of any other answer."""
+    headers = _headers(scope)
+    origin = request_origin(headers)
+    if scope["method"] == "OPTIONS":
+        return cors.preflight("OPTIONS", headers), origin
+    return None, origin
 
 
 def _event_context(

@@ -179,22 +179,34 @@ class LambdaProxy:
         return self._outcome_of(invoked, started)
 
     def start(
-        self, request: IntegrationRequest, then: Callable[[IntegrationOutcome], None]
+        self,
+        request: IntegrationRequest,
+        then: Callable[[IntegrationOutcome | BaseException], None],
     ) -> None:
-        """`call`, from the event loop's callbacks alone: `then` gets the outcome."""
+        """`call`, from the event loop's callbacks alone: `then` gets the outcome, or what
+        `call` would raise."""
         started = time.perf_counter()
         event = payloads.encode(self._build(request))
         target = self._target
         start = self._start
         if start is None:
             raise RuntimeError("this integration has no way to start an invocation")
+
+        def invoked(result: InvocationResult | BaseException) -> None:
+            try:
+                outcome = self._outcome_of(result, started)
+            except Exception as error:
+                then(error)
+                return
+            then(outcome)
+
         start(
             target.account_id,
             target.region,
             target.function_name,
             target.qualifier,
             event,
-            lambda invoked: then(self._outcome_of(invoked, started)),
+            invoked,
             within=self._timeout,
             source=self._source_of(request),
         )
