@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import sys
@@ -23,8 +24,12 @@ MakeFunction = Callable[..., FunctionConfig]
 def probed_sandbox() -> Sandbox:
     """What this system allows environments (probed once, as a server does at start)."""
     sandbox = Sandbox(True, Path(sys.prefix))
-    with tempfile.TemporaryDirectory() as scratch:
-        asyncio.run(sandbox.start(Path(scratch) / "probe"))
+    # Asked first from an async test or a sync one: the probe gets a loop of its own.
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        concurrent.futures.ThreadPoolExecutor(1) as thread,
+    ):
+        thread.submit(asyncio.run, sandbox.start(Path(scratch) / "probe")).result()
     return sandbox
 
 

@@ -74,9 +74,9 @@ async def test_reserved_concurrency_of_zero_blocks_every_invoke(
 
 
 async def test_account_concurrency(state_dir: Path, make_function: MakeFunction) -> None:
-    runtime = Runtime(RuntimeSettings(state_dir=state_dir, account_concurrency=2))
-    await runtime.start(reap=False)
-    try:
+    async with started_runtime(
+        RuntimeSettings(state_dir=state_dir, account_concurrency=2)
+    ) as runtime:
         one = make_function({"app.py": SLOW}, function_name="one")
         two = make_function({"app.py": SLOW}, function_name="two")
         busy = [
@@ -88,8 +88,6 @@ async def test_account_concurrency(state_dir: Path, make_function: MakeFunction)
             await runtime.invoke(one, b"{}")
         assert raised.value.fields["Reason"] == "ConcurrentInvocationLimitExceeded"
         await asyncio.gather(*busy)
-    finally:
-        await runtime.close()
 
 
 async def test_provisioned_concurrency(runtime: Runtime, make_function: MakeFunction) -> None:
@@ -110,9 +108,9 @@ async def test_provisioned_concurrency(runtime: Runtime, make_function: MakeFunc
 
 async def test_idle_environments_are_reaped(state_dir: Path, make_function: MakeFunction) -> None:
     clock = FakeClock()
-    runtime = Runtime(RuntimeSettings(state_dir=state_dir, idle_timeout=60), clock=clock)
-    await runtime.start(reap=False)
-    try:
+    async with started_runtime(
+        RuntimeSettings(state_dir=state_dir, idle_timeout=60), clock=clock
+    ) as runtime:
         config = make_function({"app.py": SLOW})
         provisioned = make_function({"app.py": SLOW}, function_name="kept")
         await runtime.set_provisioned_concurrency(provisioned, 1)
@@ -125,8 +123,6 @@ async def test_idle_environments_are_reaped(state_dir: Path, make_function: Make
         assert len(runtime.environments("kept")) == 1
         again = await runtime.invoke(config, b"{}")
         assert again.cold_start and json.loads(again.payload)["pid"] != first
-    finally:
-        await runtime.close()
 
 
 async def test_a_new_revision_never_reuses_old_environments(
@@ -147,9 +143,7 @@ async def test_a_new_revision_never_reuses_old_environments(
 async def test_provisioned_environments_are_replaced_when_they_die(
     state_dir: Path, make_function: MakeFunction
 ) -> None:
-    runtime = Runtime(RuntimeSettings(state_dir=state_dir))
-    await runtime.start(reap=False)
-    try:
+    async with started_runtime(RuntimeSettings(state_dir=state_dir)) as runtime:
         config = make_function({"app.py": "import os\ndef handler(e, c):\n    os._exit(1)\n"})
         await runtime.set_provisioned_concurrency(config, 1)
         await runtime.invoke(config, b"{}")
@@ -160,8 +154,6 @@ async def test_provisioned_environments_are_replaced_when_they_die(
                 break
             await asyncio.sleep(0.02)
         assert [env.provisioned for env in runtime.environments(config.function_name)] == [True]
-    finally:
-        await runtime.close()
 
 
 class BreakableSink(MemoryLogSink):

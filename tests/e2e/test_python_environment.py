@@ -13,7 +13,7 @@ import pytest
 
 from portico.runtime import Runtime
 from portico.runtime.logs import MemoryLogSink
-from tests.conftest import MakeFunction, probed_sandbox, task_root_seen
+from tests.conftest import MakeFunction, probed_sandbox, started_runtime, task_root_seen
 
 pytestmark = pytest.mark.asyncio
 
@@ -217,9 +217,7 @@ async def test_text_logs(state_dir: Path, make_function: MakeFunction) -> None:
     from portico.runtime import RuntimeSettings
 
     sink = MemoryLogSink()
-    runtime = Runtime(RuntimeSettings(state_dir=state_dir), log_sink=sink)
-    await runtime.start(reap=False)
-    try:
+    async with started_runtime(RuntimeSettings(state_dir=state_dir), log_sink=sink) as runtime:
         config = make_function(
             {
                 "app.py": """
@@ -239,8 +237,6 @@ async def test_text_logs(state_dir: Path, make_function: MakeFunction) -> None:
         )
         first = await runtime.invoke(config, b"{}")
         second = await runtime.invoke(config, b"{}")
-    finally:
-        await runtime.close()
     messages = [event.message for event in sink.events("/aws/lambda/talker")]
     assert messages[0].startswith("INIT_START Runtime Version: python:3.12.")
     assert "\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:" in messages[0]

@@ -10,7 +10,7 @@ import pytest
 from portico.runtime import Runtime, RuntimeSettings
 from portico.runtime.errors import RequestEntityTooLargeException
 from portico.runtime.limits import SYNC_REQUEST_LIMIT_BYTES
-from tests.conftest import MakeFunction
+from tests.conftest import MakeFunction, started_runtime
 
 pytestmark = pytest.mark.asyncio
 
@@ -292,9 +292,7 @@ async def test_unserializable_result(runtime: Runtime, make_function: MakeFuncti
 
 
 async def test_init_timeout(state_dir: Path, make_function: MakeFunction) -> None:
-    runtime = Runtime(RuntimeSettings(state_dir=state_dir, init_timeout=0.5))
-    await runtime.start(reap=False)
-    try:
+    async with started_runtime(RuntimeSettings(state_dir=state_dir, init_timeout=0.5)) as runtime:
         config = make_function(
             {"app.py": "import time\ntime.sleep(5)\ndef handler(e, c):\n    return 1\n"}
         )
@@ -307,8 +305,6 @@ async def test_init_timeout(state_dir: Path, make_function: MakeFunction) -> Non
         }
         assert "Phase: init\tStatus: timeout\n" in result.log_tail.decode()
         assert runtime.environments(config.function_name) == []
-    finally:
-        await runtime.close()
 
 
 async def test_exit_during_init(runtime: Runtime, make_function: MakeFunction) -> None:

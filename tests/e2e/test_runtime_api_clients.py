@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from portico.runtime import Runtime, RuntimeSettings
-from tests.conftest import MakeFunction
+from tests.conftest import MakeFunction, started_runtime
 
 pytestmark = pytest.mark.asyncio
 
@@ -113,9 +113,9 @@ async def test_fresh_interpreter_mode_speaks_http(
     state_dir: Path, make_function: MakeFunction
 ) -> None:
     """With forking off, the built-in bootstrap runs in a new interpreter over HTTP."""
-    runtime = Runtime(RuntimeSettings(state_dir=state_dir, fork_environments=False))
-    await runtime.start(reap=False)
-    try:
+    async with started_runtime(
+        RuntimeSettings(state_dir=state_dir, fork_environments=False)
+    ) as runtime:
         config = make_function(
             {
                 "app.py": """
@@ -136,5 +136,3 @@ async def test_fresh_interpreter_mode_speaks_http(
         assert json.loads(second.payload) == [2, second.request_id]
         failed = await runtime.invoke(config, b'"fail"')
         assert json.loads(failed.payload)["errorType"] == "TypeError"
-    finally:
-        await runtime.close()
