@@ -7,6 +7,11 @@ over MAX_HEAD_BYTES with 431, and notes when each head began and when a body las
 that the server closes, with 408, a connection whose head is overdue or whose body has
 stalled; and the server drops a connection whose response has not moved for as long
 (`_Server.time_out_requests` in `server.py`).
+
+It also lets the application answer a request without the ASGI cycle (`DirectApp`): no task,
+no messages, the answer written from whichever callback has it. The HTTP APIs' requests to
+functions go that way, the hottest path of the server; uvicorn keeps the connection all the
+same (keep-alive, pipelining, shutdown).
 """
 
 from __future__ import annotations

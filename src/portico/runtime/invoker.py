@@ -156,9 +156,15 @@ class Runtime:
             pool.give_back(env)
             then(result)
 
-        env.start_invoke(
-            self._request(config, payload, self._ids.request_id(), qualifier), finished
-        )
+        try:
+            env.start_invoke(
+                self._request(config, payload, self._ids.request_id(), qualifier), finished
+            )
+        except BaseException:  # nothing was sent: the invocation never began
+            self._in_flight[function_name] -= 1
+            self._in_flight_total -= 1
+            pool.give_back(env)
+            raise
         return True
 
     def _request(
