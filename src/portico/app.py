@@ -125,18 +125,18 @@ class Portico:
         lambda_provider.serve_urls_at(lambda: self.endpoint_url)
         self._function_urls = FunctionUrlEndpoint(
             lambda_provider.urls,
-            lambda_provider.invoke_url,
+            lambda_provider.for_services.invoke_url,
             sigv4_authenticator(self.credentials, settings.account_id),
         )
         self._code_downloads = CodeDownloads(lambda_provider.downloads, blobs)
         # HTTP APIs: the control plane publishes deployments into the gateway's registry.
         self._http_client = httpx.AsyncClient(follow_redirects=False)
         compiler = Compiler(
-            lambda_provider.invoke_url,
+            lambda_provider.for_services.invoke_url,
             self._http_client,
             jwks=JwksCache(self._http_client, clock=time.time),
             iam=IamAuthorizer(self.credentials, settings.account_id),
-            start_invoke=lambda_provider.start_invoke_url,
+            start_invoke=lambda_provider.for_services.start_invoke_url,
         )
         registry = HttpApiRegistry(compiler)
         self.http_apis = HttpApiEndpoint(registry, access_log=self._write_access_log)

@@ -7,7 +7,6 @@ import contextlib
 import gzip
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -229,39 +228,6 @@ def test_an_integration_may_name_an_alias(shared_server: Server) -> None:
     assert httpx.get(api["ApiEndpoint"] + "/").headers["x-version"] == "one"
 
 
-def test_each_deployment_decides_how_the_next_request_is_answered(shared_server: Server) -> None:
-    """How a request is answered is decided once per method, path and host, and again after
-    every deployment: the same request follows each change at once."""
-    first = function(shared_server, "decided-a", Environment={"Variables": {"V": "a"}})
-    second = function(shared_server, "decided-b", Environment={"Variables": {"V": "b"}})
-    api = quick_api(shared_server, first)
-    allow_api(shared_server, second, api["ApiId"])
-    gateway = shared_server.client("apigatewayv2")
-    url = api["ApiEndpoint"] + "/same"
-    origin = {"origin": "https://example.com"}
-    assert httpx.get(url, headers=origin).headers["x-version"] == "a"
-    [integration] = gateway.get_integrations(ApiId=api["ApiId"])["Items"]
-    gateway.update_integration(
-        ApiId=api["ApiId"], IntegrationId=integration["IntegrationId"], IntegrationUri=second
-    )
-    answer = httpx.get(url, headers=origin)
-    assert answer.headers["x-version"] == "b"
-    assert "access-control-allow-origin" not in answer.headers
-    gateway.update_api(
-        ApiId=api["ApiId"], CorsConfiguration={"AllowOrigins": ["https://example.com"]}
-    )
-    answer = httpx.get(url, headers=origin)
-    assert answer.headers["access-control-allow-origin"] == "https://example.com"
-    gateway.delete_cors_configuration(ApiId=api["ApiId"])
-    answer = httpx.get(url, headers=origin)
-    assert (answer.headers["x-version"], answer.headers.get("access-control-allow-origin")) == (
-        "b",
-        None,
-    )
-    gateway.delete_api(ApiId=api["ApiId"])
-    assert httpx.get(url).status_code == 404
-
-
 def test_cors_is_answered_by_the_gateway(shared_server: Server) -> None:
     api = quick_api(
         shared_server,
@@ -414,87 +380,6 @@ def test_a_no_content_answer_keeps_the_connection_usable(shared_server: Server) 
         for _ in range(3):
             answer = client.delete(api["ApiEndpoint"] + "/item")
             assert (answer.status_code, answer.content) == (204, b"")
-
-
-def _raw_answers(host: str, port: int, sent: bytes, count: int) -> list[tuple[int, bytes]]:
-    """Sends `sent` at once on one connection; the first `count` answers' status and body."""
-    answers: list[tuple[int, bytes]] = []
-    with socket.create_connection((host, port), timeout=10) as connection:
-        connection.sendall(sent)
-        received = connection.makefile("rb")
-        for _ in range(count):
-            status = int(received.readline().split()[1])
-            length = 0
-            while (line := received.readline()) != b"\r\n":
-                name, _, value = line.decode().partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            answers.append((status, received.read(length)))
-    return answers
-
-
-def test_pipelined_requests_and_large_bodies_are_answered_in_order(
-    shared_server: Server,
-) -> None:
-    """Requests to a function are answered from the event loop's callbacks (no task per
-    request); those with a body over 64 KiB go the ASGI way. Both ways on one connection,
-    pipelined, in one write: each answer in its request's place."""
-    arn = function(shared_server, "pipelined", Environment={"Variables": {"SLEEP": "0.3"}})
-    api = quick_api(shared_server, arn)
-    parsed = httpx.URL(api["ApiEndpoint"])
-    prefix = parsed.path.rstrip("/")
-    large = b"x" * (100 * 1024)
-
-    def request(path: str, body: bytes = b"", method: str = "GET") -> bytes:
-        head = f"{method} {prefix}{path} HTTP/1.1\r\nhost: {parsed.host}\r\n"
-        head += f"content-type: text/plain\r\ncontent-length: {len(body)}\r\n\r\n"
-        return head.encode() + body
-
-    sent = b"".join(
-        [
-            request("/sleep"),
-            request("/upload", large, "POST"),
-            request("/fail"),
-            request("/_portico/health"),  # the function's, not the server's health path
-            request("/last"),
-        ]
-    )
-    answers = _raw_answers(parsed.host, parsed.port or 80, sent, 5)
-    assert [status for status, _body in answers] == [200, 200, 500, 200, 200]
-    events = [json.loads(body) for status, body in answers if status == 200]
-    assert [event["rawPath"] for event in events] == [
-        "/sleep",
-        "/upload",
-        "/_portico/health",
-        "/last",
-    ]
-    assert events[1]["body"] == large.decode()
-    assert json.loads(answers[2][1]) == {"message": "Internal Server Error"}
-
-
-def test_a_client_that_leaves_does_not_stop_the_function_or_the_server(
-    shared_server: Server,
-) -> None:
-    arn = function(shared_server, "left", Environment={"Variables": {"SLEEP": "0.5"}})
-    api = quick_api(shared_server, arn)
-    base = api["ApiEndpoint"]
-    assert httpx.get(f"{base}/warm").status_code == 200
-    with pytest.raises(httpx.ReadTimeout):
-        httpx.get(f"{base}/sleep", timeout=0.2)
-    time.sleep(0.6)  # the answer comes for a connection that is gone
-    for _ in range(3):
-        assert httpx.get(f"{base}/after").json()["rawPath"] == "/after"
-    logs = shared_server.client("logs")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        lines = [
-            event["message"]
-            for event in logs.filter_log_events(logGroupName="/aws/lambda/left")["events"]
-        ]
-        if sum(line.startswith("REPORT") for line in lines) == 5:
-            break
-        time.sleep(0.2)
-    assert sum(line.startswith("REPORT") for line in lines) == 5  # the left one ran through
 
 
 HEADERS_BY_PATH = """

@@ -13,8 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from portico.aws.handler import Operation, RequestContext
-from portico.errors import AwsError
-from portico.runtime import InvocationResult, Runtime, invoker
+from portico.runtime import InvocationResult, Runtime
 from portico.runtime.limits import DRY_RUN, EVENT, REQUEST_RESPONSE, check_request_size
 from portico.services.context import ServiceContext
 from portico.services.lambda_ import validation
@@ -24,7 +23,6 @@ from portico.services.lambda_.concurrency import Concurrency
 from portico.services.lambda_.constraints import required_check
 from portico.services.lambda_.downloads import KEY_FILENAME, DownloadLinks
 from portico.services.lambda_.errors import (
-    AccessDeniedException,
     InvalidParameterValueException,
     InvalidRequestContentException,
     PreconditionFailedException,
@@ -36,10 +34,10 @@ from portico.services.lambda_.events import AsyncEvent, AsyncInvoker, EventPolic
 from portico.services.lambda_.layers import LayerOperations, Layers
 from portico.services.lambda_.models import LATEST, Code, FunctionRecord, FunctionVersion, Layer
 from portico.services.lambda_.names import function_arn, parse_function
-from portico.services.lambda_.permissions import Invoker, permitted
 from portico.services.lambda_.policy import Policies
 from portico.services.lambda_.repository import FunctionExists, Functions, scope_of
 from portico.services.lambda_.resolver import Resolver
+from portico.services.lambda_.service_invocations import ServiceInvocations
 from portico.services.lambda_.tags import Tags
 from portico.services.lambda_.urls import FunctionUrls
 
@@ -73,7 +71,7 @@ class LambdaProvider:
         self._policies = Policies(context.database)
         self._tags = Tags(context.database)
         self._resolver = Resolver(self._functions, self._code, self._aliases)
-        self._invoking: set[asyncio.Task[InvocationResult]] = set()  # start_invoke_url's
+        self.for_services = ServiceInvocations(self._resolver, self._runtime, self._policies)
         self._endpoint_url: Callable[[], str] = lambda: f"http://127.0.0.1:{context.settings.port}"
         self.downloads = DownloadLinks(context.settings.data_dir / KEY_FILENAME, context.clock.now)
         self.urls = FunctionUrls(context.database, lambda: self._endpoint_url(), context.clock.now)
@@ -442,109 +440,6 @@ class LambdaProvider:
         """Where the server listens: the host and port every FunctionUrl names."""
         self._endpoint_url = endpoint_url
 
-    async def invoke_url(
-        self,
-        account_id: str,
-        region: str,
-        function_name: str,
-        qualifier: str,
-        payload: bytes,
-        *,
-        within: float | None = None,
-        source: Invoker | None = None,
-    ) -> InvocationResult:
-        """A synchronous invocation for a function URL or an HTTP API request (`payload`: the
-        event). With `within`, TimeoutError once that many seconds pass (the function runs
-        on); only watched when the function's own timeout is longer. With `source` (a
-        service, or the public through a URL), the function's resource-based policy must
-        allow it, else AccessDeniedException."""
-        config, reported = await self._resolver.invoke_target(
-            account_id, region, function_name, qualifier
-        )
-        if source is not None:
-            await self._check_permission(account_id, region, function_name, qualifier, source)
-        invocation = self._runtime.invoke(config, payload, qualifier=reported)
-        if within is None or config.timeout <= within:
-            return await invocation
-        return await invoker.within(invocation, within)
-
-    def start_invoke_url(
-        self,
-        account_id: str,
-        region: str,
-        function_name: str,
-        qualifier: str,
-        payload: bytes,
-        then: Callable[[InvocationResult | BaseException], None],
-        *,
-        within: float | None = None,
-        source: Invoker | None = None,
-    ) -> None:
-        """`invoke_url`, its result or what it raised passed to `then`. When the target and
-        the permission are known and an environment waits, without a coroutine: the event
-        goes out at once."""
-        known = self._resolver.known_target(account_id, region, function_name, qualifier)
-        if known is not None and (
-            source is None
-            or self._resolver.known(
-                _permission_key(account_id, region, function_name, qualifier, source)
-            )
-            is True
-        ):
-            config, reported = known
-            if within is None or config.timeout <= within:
-                try:
-                    if self._runtime.start_invoke(config, payload, then, qualifier=reported):
-                        return
-                except AwsError as error:
-                    then(error)
-                    return
-        invocation = self.invoke_url(
-            account_id, region, function_name, qualifier, payload, within=within, source=source
-        )
-        task = asyncio.get_running_loop().create_task(invocation)
-        self._invoking.add(task)
-        task.add_done_callback(lambda done: self._invoked(done, then))
-
-    def _invoked(
-        self,
-        task: asyncio.Task[InvocationResult],
-        then: Callable[[InvocationResult | BaseException], None],
-    ) -> None:
-        self._invoking.discard(task)
-        if not task.cancelled():
-            then(task.exception() or task.result())
-
-    async def _check_permission(
-        self, account_id: str, region: str, name: str, qualifier: str, source: Invoker
-    ) -> None:
-        """The decision is kept until the next write of the Lambda API."""
-        key = _permission_key(account_id, region, name, qualifier, source)
-        if await self._resolver.cached(
-            key, lambda: self._permitted(account_id, region, name, qualifier, source)
-        ):
-            return
-        raise AccessDeniedException(
-            f"{source.principal} is not authorized to perform: lambda:InvokeFunction on "
-            f"resource: {_invoked_arn(account_id, region, name, qualifier)} because no "
-            "resource-based policy allows the lambda:InvokeFunction action"
-        )
-
-    def _permitted(
-        self, account_id: str, region: str, name: str, qualifier: str, source: Invoker
-    ) -> bool:
-        """Read and decide (in a worker thread); a refusal is logged with how to lift it."""
-        allowed = permitted(self._policies.statements(account_id, region, name, qualifier), source)
-        if not allowed:
-            logger.warning(
-                "%s may not invoke %s: no statement of its resource-based policy allows it "
-                "(aws lambda add-permission %s)",
-                source.principal,
-                _invoked_arn(account_id, region, name, qualifier),
-                source.grant(),
-            )
-        return allowed
-
     # -- asynchronous invocation -------------------------------------------------------------
 
     def _event_context(self, event: AsyncEvent) -> RequestContext:
@@ -743,13 +638,3 @@ def _checked(check: Callable[[Params], None] | None, operation: Operation) -> Op
 
 def create_provider(context: ServiceContext) -> LambdaProvider:
     return LambdaProvider(context, context.catalog["lambda"].enum("Runtime"))
-
-
-def _permission_key(
-    account_id: str, region: str, name: str, qualifier: str, source: Invoker
-) -> tuple[str | Invoker, ...]:
-    return ("permitted", account_id, region, name, qualifier, source)
-
-
-def _invoked_arn(account_id: str, region: str, name: str, qualifier: str) -> str:
-    return function_arn(region, account_id, name, None if qualifier in ("", LATEST) else qualifier)
