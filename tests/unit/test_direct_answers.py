@@ -10,11 +10,9 @@ from functools import partial
 from typing import Any
 
 import pytest
-import uvicorn
 
-from portico.http_bounds import DIRECT_BODY_BYTES, BoundedHttpProtocol, Respond
-from portico.server import _bind, _Server
-from tests.unit.test_server_request_timeouts import run, serving
+from portico.http_bounds import DIRECT_BODY_BYTES, Respond
+from tests.unit.test_server_request_timeouts import run, serving, start_serving
 
 
 class App:
@@ -233,20 +231,8 @@ def test_a_shutdown_waits_for_a_direct_answer_on_its_way() -> None:
     app = App()
 
     async def body() -> None:
-        [sock] = _bind("127.0.0.1", 0, 64)
-        config = uvicorn.Config(
-            app,
-            http=BoundedHttpProtocol,
-            lifespan="off",
-            log_level="error",
-            loop="none",
-            proxy_headers=False,  # as Portico serves: the application unwrapped
-        )
-        server = _Server(config)
-        serving_task = asyncio.ensure_future(server.serve(sockets=[sock]))
-        while not server.started:
-            await asyncio.sleep(0.01)
-        reader, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        server, serving_task, address = await start_serving(app, request_timeout=30)
+        reader, writer = await asyncio.open_connection(*address)
         writer.write(get("/direct/slow"))
         await writer.drain()
         await asyncio.sleep(0.05)

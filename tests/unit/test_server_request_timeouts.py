@@ -39,11 +39,11 @@ async def echo_length(
     await send({"type": "http.response.body", "body": body})
 
 
-@asynccontextmanager
-async def serving(
+async def start_serving(
     app: Any = echo_length, request_timeout: float = TIMEOUT
-) -> AsyncIterator[tuple[str, int]]:
-    """The server with `app`, on a free port of the loopback."""
+) -> tuple[_Server, asyncio.Future[None], tuple[str, int]]:
+    """The server with `app`, started on a free port of the loopback: the server, the task
+    that serves (done once the server has shut down) and the address."""
     [sock] = _bind("127.0.0.1", 0, 64)
     config = uvicorn.Config(
         app,
@@ -57,8 +57,17 @@ async def serving(
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
     while not server.started:
         await asyncio.sleep(0.01)
+    return server, task, sock.getsockname()[:2]
+
+
+@asynccontextmanager
+async def serving(
+    app: Any = echo_length, request_timeout: float = TIMEOUT
+) -> AsyncIterator[tuple[str, int]]:
+    """The server with `app`, on a free port of the loopback, for the block's time."""
+    server, task, address = await start_serving(app, request_timeout)
     try:
-        yield sock.getsockname()[:2]
+        yield address
     finally:
         server.should_exit = True
         await task
