@@ -129,3 +129,30 @@ def test_each_deployment_decides_how_the_next_request_is_answered(shared_server:
     )
     gateway.delete_api(ApiId=api["ApiId"])
     assert httpx.get(url).status_code == 404
+
+
+DIES_ON_REQUEST = """
+import os
+
+def handler(event, context):
+    if event["rawPath"] == "/exit":
+        os._exit(3)
+    return {"statusCode": 200, "body": str(os.getpid())}
+"""
+
+
+def test_an_environment_that_dies_mid_request_is_an_aws_500_and_is_replaced(
+    shared_server: Server,
+) -> None:
+    """An environment's death reaches the callback path as the platform's error: the client
+    gets AWS's 500, and the next request a fresh environment."""
+    api = quick_api(shared_server, function(shared_server, "dies", source=DIES_ON_REQUEST))
+    base = api["ApiEndpoint"]
+    with httpx.Client() as client:
+        first = client.get(f"{base}/alive")
+        assert first.status_code == 200
+        died = client.get(f"{base}/exit")
+        assert (died.status_code, died.json()) == (500, {"message": "Internal Server Error"})
+        again = client.get(f"{base}/alive")
+    assert again.status_code == 200
+    assert again.text != first.text  # another process
