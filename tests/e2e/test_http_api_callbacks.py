@@ -4,14 +4,25 @@ one connection, with real clients against the real server."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import pytest
+import uvicorn
+import uvloop
 
-from tests.e2e.conftest import Server
+from portico.app import Portico, create_app
+from portico.http_bounds import BoundedHttpProtocol
+from portico.server import _bind, _Server
+from portico.settings import Settings
+from tests.e2e.conftest import ACCESS_KEY_ID, SECRET_ACCESS_KEY, Server
 from tests.e2e.http_apis import allow_api, function, quick_api, shared_server
 
 __all__ = ["shared_server"]
@@ -156,3 +167,64 @@ def test_an_environment_that_dies_mid_request_is_an_aws_500_and_is_replaced(
         again = client.get(f"{base}/alive")
     assert again.status_code == 200
     assert again.text != first.text  # another process
+
+
+@contextlib.contextmanager
+def serving_in_process(settings: Settings) -> Iterator[tuple[Portico, Server]]:
+    """Portico's own application behind its own protocol and server, on a loop of its own in
+    a thread, for a test to look inside while real clients talk to it."""
+    app = create_app(settings)
+    [sock] = _bind(settings.host, 0, 64)
+    config = uvicorn.Config(
+        app,
+        http=BoundedHttpProtocol,
+        lifespan="on",
+        log_level="error",
+        loop="none",
+        proxy_headers=False,  # as `portico up` serves
+    )
+    server = _Server(config)
+    loop = uvloop.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve([sock]),))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline
+            time.sleep(0.01)
+        host, port = sock.getsockname()[:2]
+        app.listening_on(host, port)
+        yield app, Server(cast(Any, None), f"http://{host}:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        loop.close()
+
+
+def test_portico_answers_a_warm_function_route_from_callbacks(tmp_path: Path) -> None:
+    """The composition, looked at from inside: Portico's server asks Portico's application for
+    a direct answer, whose integration starts the invocation without a coroutine once an
+    environment waits (the runtime's `start_invoke` sends it); the first, cold request
+    goes the coroutine way. The other tests of this module pass on either way; this one
+    fails if the pieces are not wired together."""
+    settings = Settings(
+        port=0,
+        data_dir=tmp_path / "data",
+        access_key_id=ACCESS_KEY_ID,
+        secret_access_key=SECRET_ACCESS_KEY,
+    )
+    with serving_in_process(settings) as (app, server):
+        started: list[bool] = []
+        start_invoke = app.runtime.start_invoke
+
+        def recorded(*args: Any, **options: Any) -> bool:
+            started.append(start_invoke(*args, **options))
+            return started[-1]
+
+        app.runtime.start_invoke = recorded  # type: ignore[method-assign]
+        api = quick_api(server, function(server, "in-process"))
+        answers = [httpx.get(api["ApiEndpoint"] + f"/{n}") for n in range(3)]
+    assert [answer.json()["rawPath"] for answer in answers] == ["/0", "/1", "/2"]
+    # The first request goes the coroutine way before the runtime is asked (its target and
+    # permission are read then, its environment started); the next two are sent at once.
+    assert started == [True, True]
