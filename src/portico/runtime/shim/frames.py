@@ -18,6 +18,7 @@ environment -> host: READY (init done: the first /next), RESPONSE, ERROR, INIT_E
 
 from __future__ import annotations
 
+import select
 import socket
 import struct
 from typing import Any
@@ -117,11 +118,19 @@ def _recv_exactly(sock: socket.socket, size: int) -> bytes:
 
 
 class FrameReader:
-    """Blocking reads of whole frames (inside an environment): one recv per small frame."""
+    """Blocking reads of whole frames (inside an environment): one recv per small frame.
+
+    The environment waits for a frame in poll(), not in recv(). The host's read of each
+    response frees room in the socket, and the kernel then wakes whoever sleeps on it: a
+    reader asleep in recv() is woken for nothing and sleeps again, a second trip through
+    the scheduler on every invocation (and, another CPU's task woken, an interprocessor
+    interrupt for the host); a poll() that waits for input only is left asleep."""
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._pending = b""
+        self._readable = select.poll()
+        self._readable.register(sock, select.POLLIN)
 
     def read(self) -> Frame:
         data = self._pending
@@ -137,6 +146,7 @@ class FrameReader:
         return kind, meta, data[meta_end:end]
 
     def _recv(self, size: int) -> bytes:
+        self._readable.poll()
         chunk = self._sock.recv(size)
         if not chunk:
             raise EOFError("the host closed the channel")
