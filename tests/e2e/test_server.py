@@ -126,8 +126,10 @@ from portico.settings import Settings
 async def main() -> None:
     settings = Settings(port=0, data_dir=Path(sys.argv[1]), sandbox=False)
     serving = asyncio.create_task(serve(settings))
-    while gc.get_freeze_count() == 0 and not serving.done():
+    waited = 0
+    while gc.get_freeze_count() == 0 and not serving.done() and waited < 2000:
         await asyncio.sleep(0.01)
+        waited += 1
     print("frozen", gc.get_freeze_count(), flush=True)
     signal.raise_signal(signal.SIGTERM)
     await serving
