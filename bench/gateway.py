@@ -17,8 +17,8 @@
 The handler is the same Python file for serverless-offline and Portico, run by the same
 interpreter (this one's). Before anything is measured each server must answer 200 `hello`;
 during the runs, wrk's non-2xx/3xx responses and socket errors count as failed responses.
-Throughput: `wrk -t2 -c16`; latency: `wrk -t1 -c1 --latency`; each repeated per round with the
-servers' order rotated, and the median of the rounds taken.
+Throughput and p99 under load: `wrk -t2 -c16`; latency: `wrk -t1 -c1 --latency`; each repeated
+per round with the servers' order rotated, and the median of the rounds taken.
 """
 
 from __future__ import annotations
@@ -526,6 +526,12 @@ def contender_figures(contender: Contender) -> dict[str, Figure]:
         "p99": Figure(
             f"{prefix}_latency_c1_p99", _median([r.p99_us for r in contender.latency]), "µs"
         ),
+        # Under load: what a server's pauses (a collector's pass, a flush) cost its clients.
+        "p99_c16": Figure(
+            f"{prefix}_latency_c16_p99",
+            _median([r.p99_us for r in contender.throughput]),
+            "µs",
+        ),
         "failed": Figure(f"{prefix}_failed_responses", contender.failed_responses, "responses"),
         **(
             {"start": Figure(f"{prefix}_start_to_listening", contender.start_ms, "ms")}
@@ -584,7 +590,7 @@ def figures(contenders: Sequence[Contender]) -> list[Figure]:
 def _against(
     these: dict[str, Figure], baseline: dict[str, Figure] | None, suffix: str = ""
 ) -> list[Figure]:
-    kinds = ("throughput", "p50", "p99")
+    kinds = ("throughput", "p50", "p99", "p99_c16")
     if baseline is None:
         return [these[kind] for kind in kinds]
     return [these[kind].against(baseline[kind], these[kind].name + suffix) for kind in kinds]
