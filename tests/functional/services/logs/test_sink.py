@@ -21,7 +21,7 @@ from portico.runtime.logs import LogEvent
 from portico.services.logs.errors import ResourceNotFoundException
 from portico.services.logs.provider import LogsProvider
 from portico.services.logs.sink import StoreLogSink
-from portico.services.logs.writer import LogWriter, ProcessWriter
+from portico.services.logs.writer import PIECE_EVENTS, LogWriter, ProcessWriter
 from portico.store import ManualClock
 from portico.store.sqlite.database import SqliteDatabase, open_database
 
@@ -221,6 +221,34 @@ async def test_one_flush_of_many_streams_counts_each_event_once(
         )
         expected = [f"from {n}\n", "é\n", *(["again\n"] if n == 0 else [])]
         assert [e["message"] for e in got["events"]] == expected
+
+
+async def test_a_flush_larger_than_a_piece_is_stored_whole_and_in_order(
+    database: SqliteDatabase, writer: LogWriter, clock: ManualClock
+) -> None:
+    """The child stores a flush PIECE_EVENTS events at a time (one transaction each, its CPU
+    yielded between them); every event arrives, in order, each counted once."""
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION)
+    provider = LogsProvider(database, clock)
+    streams = [f"2024/01/31/[$LATEST]{n:032x}" for n in range(3)]
+    sizes = [PIECE_EVENTS // 2, 2 * PIECE_EVENTS + 7, 3]
+    start = now_ms(clock)
+    for stream, size in zip(streams, sizes, strict=True):
+        sink.put(GROUP, stream, [LogEvent(start + n, f"{n:04d}\n") for n in range(size)])
+    await sink.flush()
+
+    [group] = (await call(provider, "DescribeLogGroups"))["logGroups"]
+    assert group["storedBytes"] == sum(sizes) * (26 + 5)
+    for stream, size in zip(streams, sizes, strict=True):
+        got = await call(
+            provider,
+            "GetLogEvents",
+            logGroupName=GROUP,
+            logStreamName=stream,
+            startFromHead=True,
+            limit=10_000,
+        )
+        assert [e["message"] for e in got["events"]] == [f"{n:04d}\n" for n in range(size)]
 
 
 async def test_the_process_writer_replaces_a_child_that_died(
