@@ -194,3 +194,23 @@ def test_timestamps_come_from_the_clock(tmp_path: Path) -> None:
         with db.transaction() as tx:
             record = tx.records.put("s", "k", "n", {})
         assert (record.created_at, record.updated_at) == (1234.5, 1234.5)
+
+
+def test_a_progress_handler_runs_while_the_database_writes(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    def progress() -> int:
+        calls.append(1)
+        return 0  # go on
+
+    with SqliteDatabase(tmp_path / "db.sqlite") as db:
+        db.on_progress(progress, 1_000)
+        with db.writing() as session:
+            session.connection.execute("CREATE TABLE t (n INTEGER)")
+            session.connection.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(2000)])
+        assert len(calls) > 10
+        db.on_progress(None, 1_000)
+        before = len(calls)
+        with db.writing() as session:
+            session.connection.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(2000)])
+        assert len(calls) == before

@@ -12,11 +12,9 @@ frames of a u32 length (big-endian) and a `marshal`led body:
                      events being [(timestamp, message), ...]
     child → server   None once the flush is stored, else the error's text
 
-The server sends one flush at a time and waits for its answer; the child stores it in pieces
-(see `serve`). A piece that fails ends the flush: the pieces before it stay stored, and the
-server counts the whole flush as lost. The child leaves when its stdin closes: at shutdown,
-after the last flush, or when the server dies. It is started at the first flush and again
-after it was lost.
+The server sends one flush at a time and waits for its answer. The child leaves when its
+stdin closes: at shutdown, after the last flush, or when the server dies. It is started at
+the first flush and again after it was lost.
 """
 
 from __future__ import annotations
@@ -29,19 +27,22 @@ import os
 import signal
 import struct
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol
 
 from portico.services.logs.models import GroupRef
 from portico.services.logs.repository import Batch, LogsRepository
 from portico.store import StoreError
 
+if TYPE_CHECKING:
+    from portico.store.sqlite.database import SqliteDatabase
+
 logger = logging.getLogger(__name__)
 
 LENGTH = struct.Struct("!I")
 CLOSE_TIMEOUT = 10.0  # seconds a closing child may take to store what it holds
-PIECE_EVENTS = 100  # events stored in one go, a fraction of a millisecond (see `serve`)
+YIELD_EVERY = 10_000  # steps of SQLite's machine between yields (see `open_store`)
 
 WireBatch = tuple[str, str, str, str, list[tuple[int, str]]]
 
@@ -160,41 +161,12 @@ def _write_frame(stream: BinaryIO, value: Any) -> None:
     stream.flush()
 
 
-def _pieces(batches: list[WireBatch], size: int) -> Iterator[list[WireBatch]]:
-    """The batches in pieces of at most `size` events (a stream's events split where a
-    piece ends), in their order."""
-    piece: list[WireBatch] = []
-    room = size
-    for account, region, group, stream, events in batches:
-        start = 0
-        while True:
-            taken = events[start : start + room]
-            piece.append((account, region, group, stream, taken))
-            start += len(taken)
-            room -= len(taken)
-            if room == 0:
-                yield piece
-                piece, room = [], size
-            if start >= len(events):
-                break
-    if piece:
-        yield piece
-
-
 def serve(repository: LogsRepository, requests: BinaryIO, answers: BinaryIO) -> None:
-    """Store each flush read from `requests` and answer it, until `requests` ends.
-
-    A flush is stored PIECE_EVENTS events at a time, one transaction each, and the child
-    yields its CPU between pieces. As a batch process it does not preempt a task that wakes
-    on its CPU (a function's environment, the server): such a task waited for the whole
-    flush, a few milliseconds, and a request with it; now it waits for a piece at most."""
+    """Store each flush read from `requests` and answer it, until `requests` ends."""
     while (frame := _read_frame(requests)) is not None:
         ingestion_time, batches = marshal.loads(frame)  # noqa: S302 - from our own server
         try:
-            for index, piece in enumerate(_pieces(batches, PIECE_EVENTS)):
-                if index:
-                    os.sched_yield()
-                repository.append([_from_wire(batch) for batch in piece], ingestion_time)
+            repository.append([_from_wire(batch) for batch in batches], ingestion_time)
         except StoreError as exc:
             _write_frame(answers, str(exc))
         except Exception as exc:  # a fault of the writer's own: the server logs it, we go on
@@ -211,22 +183,39 @@ def _schedule_as_batch_work() -> None:
     A flush takes a few milliseconds of inserts. With the normal policy the child, fresh from
     sleep, could preempt whatever ran on its CPU, and the request then in flight waited.
     A batch process still gets its full share of the CPU. A lower priority would not: it
-    could starve behind busy functions until the sink drops lines. What wakes on its CPU
-    while it stores waits for the piece in hand, not the flush (`serve`)."""
+    could starve behind busy functions until the sink drops lines."""
     with contextlib.suppress(AttributeError, OSError):  # not on every platform
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def open_store(path: Path) -> SqliteDatabase:
+    """The child's database. A power cut may cost the last lines; a killed process costs
+    nothing (WAL).
+
+    While it stores a flush, the child yields its CPU every YIELD_EVERY steps of SQLite's
+    machine (a fraction of a millisecond). As a batch process it does not preempt a task that
+    wakes on its CPU: without the yields, an environment or the server woken there waited
+    for the whole flush, a few milliseconds, and a request with it. A yield with nobody
+    waiting costs a system call; the flush stays one transaction."""
     from portico.store.sqlite.database import SqliteDatabase
 
+    database = SqliteDatabase(path, synchronous="NORMAL")
+    database.on_progress(_yield_cpu, YIELD_EVERY)
+    return database
+
+
+def _yield_cpu() -> int:
+    os.sched_yield()
+    return 0  # go on
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     [path] = sys.argv[1:] if argv is None else argv
     # Ctrl-C reaches the whole process group; the server closes us after its last flush.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _schedule_as_batch_work()
     logging.basicConfig(level=logging.WARNING, format="log writer: %(message)s")
-    # A power cut may cost the last lines; a killed process costs nothing (WAL).
-    database = SqliteDatabase(Path(path), synchronous="NORMAL")
+    database = open_store(Path(path))
     try:
         serve(LogsRepository(database), sys.stdin.buffer, sys.stdout.buffer)
     finally:

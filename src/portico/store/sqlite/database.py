@@ -23,7 +23,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
@@ -104,6 +104,12 @@ class SqliteDatabase:
                 yield session
         finally:
             self._return_reader(connection)
+
+    def on_progress(self, handler: Callable[[], int] | None, instructions: int) -> None:
+        """Call `handler` every `instructions` steps of SQLite's virtual machine while this
+        database writes (SQLite's progress handler); a handler that returns non-zero makes
+        the statement fail. None removes it."""
+        self._writer.set_progress_handler(handler, instructions)
 
     def close(self) -> None:
         with self._write_lock:
