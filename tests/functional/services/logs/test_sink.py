@@ -7,6 +7,7 @@ called directly with a RequestContext (no server, no sleeps).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from collections.abc import AsyncIterator, Iterator
@@ -323,3 +324,51 @@ async def test_the_writers_store_yields_its_cpu_while_it_stores_a_flush(
     finally:
         database.close()
     assert len(yields) >= 2
+
+
+def _deleted_files_open() -> set[str]:
+    found = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.endswith(" (deleted)"):
+                found.add(target)
+    return found
+
+
+async def test_a_flush_keeps_its_statement_journals_in_memory(tmp_path: Path) -> None:
+    """A flush inserts its events hundreds to a statement, and SQLite keeps each statement's
+    undo journal; past 64 KiB it spilled that journal to a temporary file, opened, written
+    and deleted for each such statement: the writer's most frequent system calls."""
+    already = _deleted_files_open()  # the test runner's own captures, say
+    spilled: set[str] = set()
+
+    def look() -> int:
+        spilled.update(_deleted_files_open() - already)
+        return 0
+
+    database = open_store(tmp_path / "portico.db")
+    database.on_progress(look, 200)
+    try:
+        repository = LogsRepository(database)
+        start = 1_700_000_000_000
+        for flush in range(4):
+            streams = [f"2024/01/31/[$LATEST]{n:032x}" for n in range(16)]
+            repository.append(
+                [
+                    Batch(
+                        GroupRef(ACCOUNT, REGION, GROUP),
+                        stream,
+                        [
+                            LogEvent(start + flush * 100 + n, f"REPORT {n:060d}\n")
+                            for n in range(62)
+                        ],
+                        create=True,
+                    )
+                    for stream in streams
+                ],
+                start,
+            )
+    finally:
+        database.close()
+    assert spilled == set()
