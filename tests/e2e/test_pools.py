@@ -12,6 +12,7 @@ import pytest
 
 from portico.runtime import Runtime, RuntimeSettings
 from portico.runtime.errors import TooManyRequestsException
+from portico.runtime.launch import FramedTransport
 from portico.runtime.logs import MemoryLogSink
 from tests.conftest import MakeFunction, started_runtime
 
@@ -198,3 +199,33 @@ async def test_start_invoke_hands_results_and_faults_on(
             await runtime.invoke(config, b"{}")
         sink.broken = False
         assert json.loads((await runtime.invoke(config, b"{}")).payload)["pid"] == first
+
+
+async def test_an_invocation_that_cannot_be_sent_leaves_the_environment_waiting(
+    state_dir: Path, make_function: MakeFunction, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When sending the invocation raises, `start_invoke` raises and nothing began: the
+    environment is idle and waiting again, the concurrency counted for it is given back, and
+    the next invocation runs on it (not on a fresh one)."""
+    settings = RuntimeSettings(state_dir=state_dir, account_concurrency=1)
+    async with started_runtime(settings) as runtime:
+        config = make_function({"app.py": SLOW})
+        first = json.loads((await runtime.invoke(config, b"{}")).payload)["pid"]
+
+        def broken(self: FramedTransport, invocation: Any) -> None:
+            raise RuntimeError("the invocation could not be sent")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(FramedTransport, "send_invocation", broken)
+            with pytest.raises(RuntimeError, match="could not be sent"):
+                runtime.start_invoke(config, b"{}", lambda result: None)
+        got: list[Any] = []
+        arrived = asyncio.Event()
+
+        def then(result: Any) -> None:
+            got.append(result)
+            arrived.set()
+
+        assert runtime.start_invoke(config, b"{}", then)  # waits again; concurrency 1 is free
+        await asyncio.wait_for(arrived.wait(), 10)
+        assert json.loads(got[0].payload)["pid"] == first

@@ -240,6 +240,10 @@ class ExecutionEnvironment:
         Portico making it, as `invoke` would raise it."""
         capture, transport, loop = self._capture, self._transport, self._loop
         assert capture is not None and transport is not None and loop is not None
+        started = time.perf_counter()
+        # Sent first: if sending raises, the environment is as it was, idle and waiting.
+        # Nothing the runtime answers can be read before this method returns.
+        transport.send_invocation(request)
         request_id = request.request_id
         self.state = State.BUSY
         self.invocations += 1
@@ -247,8 +251,7 @@ class ExecutionEnvironment:
         self.accepting = False
         self._request, self._then = request, then
         capture.add(self._lines.start(request_id))
-        self._started = time.perf_counter()
-        transport.send_invocation(request)
+        self._started = started
         now = loop.time()
         self._deadline = now + self.config.timeout
         self._next_memory_check = now + self._settings.memory_check_interval
