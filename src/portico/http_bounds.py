@@ -48,6 +48,9 @@ _SERVER_ERROR_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"content-length", b"21"),
 ]
+# The most body a direct answer sends in one write with its head (a copy): a write is a
+# system call, and on a connection without delay each one its own segment for the client.
+JOINED_BODY_BYTES = 16 * 1024
 # The most body a request answered directly (`DirectApp`) may have: past it, the request goes
 # the ASGI way, which reads a body as the application asks for it.
 DIRECT_BODY_BYTES = 64 * 1024
@@ -192,7 +195,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         body: bytes,
     ) -> None:
         """A direct answer, sent as uvicorn sends an ASGI one (its default headers first;
-        `connection: close` when the connection ends with it)."""
+        `connection: close` when the connection ends with it), in one write when its body is
+        small."""
         if cycle.response_started or cycle.disconnected:
             return
         cycle.response_started = True
@@ -205,8 +209,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             content.append(b"connection: close\r\n")
         content.append(b"\r\n")
         transport = self.transport
-        transport.write(b"".join(content))
-        if body and cycle.scope["method"] != "HEAD":
+        if not body or cycle.scope["method"] == "HEAD":
+            transport.write(b"".join(content))
+        elif len(body) <= JOINED_BODY_BYTES:
+            content.append(body)
+            transport.write(b"".join(content))
+        else:
+            transport.write(b"".join(content))
             transport.write(body)
         cycle.response_complete = True
         cycle.message_event.set()

@@ -5,13 +5,15 @@ from a later callback) and the rest the ASGI way, and says which way each reques
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 import pytest
 
-from portico.http_bounds import DIRECT_BODY_BYTES, Respond
+from portico.http_bounds import DIRECT_BODY_BYTES, JOINED_BODY_BYTES, Respond
 from tests.unit.test_server_request_timeouts import run, serving, start_serving
 
 
@@ -48,6 +50,8 @@ class App:
         if path == "/direct/fault":
             raise RuntimeError("a fault of the application's own")
         content = f"direct {len(body)}".encode()
+        if path.startswith("/direct/sized/"):
+            content = b"x" * int(path.rpartition("/")[2])
         headers = [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(content))]
         if path == "/direct/slow":
             asyncio.get_running_loop().call_later(0.2, self._late, respond, headers, content)
@@ -121,6 +125,38 @@ def test_pipelined_requests_are_answered_in_order_whichever_way_each_goes() -> N
 
     run(body)
     assert app.ways == [("direct", "/direct/slow"), ("asgi", "/asgi"), ("direct", "/direct/fast")]
+
+
+# struct tcp_info (linux/tcp.h): tcpi_data_segs_in, the segments received that carried data.
+_DATA_SEGMENTS_IN = struct.Struct("152xI")
+
+
+def data_segments_in(sock: socket.socket) -> int:
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _DATA_SEGMENTS_IN.size)
+    return int(_DATA_SEGMENTS_IN.unpack(info)[0])
+
+
+@pytest.mark.parametrize("size", [5, JOINED_BODY_BYTES, JOINED_BODY_BYTES + 1, 1 << 20])
+def test_a_small_answer_comes_in_one_segment_and_any_answer_whole(size: int) -> None:
+    """Head and body of a small answer go in one write: the client gets one segment, not two
+    (each write its own, with no delay on the connection). A larger body follows its head
+    in a write of its own, uncopied."""
+
+    async def body() -> None:
+        async with serving(App(), request_timeout=30) as (host, port):
+            reader, writer = await asyncio.open_connection(host, port)
+            sock = writer.get_extra_info("socket")
+            before = data_segments_in(sock)
+            writer.write(get(f"/direct/sized/{size}"))
+            status, headers, content = await read_answer(reader)
+            assert status == b"HTTP/1.1 200 OK"
+            assert headers[b"content-length"] == str(size).encode()
+            assert content == b"x" * size
+            if size <= JOINED_BODY_BYTES:
+                assert data_segments_in(sock) - before == 1
+            writer.close()
+
+    run(body)
 
 
 def test_head_gets_the_headers_alone_and_the_connection_stays_usable() -> None:
