@@ -15,7 +15,7 @@ import functools
 import json
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -105,7 +105,7 @@ class EventContext:
 
 def build_event(request: HttpRequest, context: EventContext) -> Event:
     """The payload-format-2.0 event: empty members (cookies, query, body) are left out."""
-    headers, cookies = _headers_and_cookies(request.headers)
+    headers, cookies = headers_and_cookies(request.headers)
     event: Event = {
         "version": "2.0",
         "routeKey": context.route_key,
@@ -160,7 +160,7 @@ def _request_context(request: HttpRequest, context: EventContext, headers: dict[
     return document
 
 
-def _headers_and_cookies(items: Sequence[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+def headers_and_cookies(items: Iterable[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
     """Headers by lower-cased name, repeats joined with ','; the Cookie header goes to
     `cookies`, split on '; ', and not into `headers`."""
     headers: dict[str, str] = {}

@@ -29,6 +29,12 @@ from portico.gateway.http_api.authorization import AuthRequest, Granted
 from portico.gateway.http_api.authorizers import IamGranted
 from portico.gateway.http_api.compiled import CompiledRoute, CompiledStage
 from portico.gateway.http_api.cors import CorsPolicy, request_origin
+from portico.gateway.http_api.event_encoder import (
+    V2EventEncoder,
+    protocol,
+    request_headers,
+    source_ip,
+)
 from portico.gateway.http_api.integrations import (
     PAYLOAD_QUOTA_BYTES,
     IntegrationOutcome,
@@ -42,6 +48,7 @@ from portico.gateway.http_api.routes import Match, delivered_path
 from portico.gateway.http_events import EventContext, HttpRequest, HttpResult, response_headers
 from portico.http_bounds import DirectAnswer, Respond
 from portico.runtime.ids import IdGenerator
+from portico.services.lambda_.permissions import ServiceSource
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -70,6 +77,18 @@ class Addressed:
 
 AccessLogWriter = Callable[[str, str, str, str, int, str], None]
 """(account id, region, log group, log stream, timestamp ms, line) -> queued for the group."""
+
+
+@dataclass(frozen=True, slots=True)
+class _DirectRoute:
+    """How requests by one method, to one path, by one host are answered directly: a Lambda
+    proxy's route, with their events' encoder (None: the general way) and who invokes."""
+
+    where: Addressed
+    found: Match[CompiledRoute]
+    proxy: LambdaProxy
+    encoder: V2EventEncoder | None
+    source: ServiceSource | None
 
 
 @dataclass(slots=True)
@@ -257,17 +276,19 @@ class HttpApiEndpoint:
         call = integration.call
         if not isinstance(call, LambdaProxy) or not call.starts:
             return None
-        return partial(self._answer_directly, located, found, call)
+        stage = located.stage
+        encoder = None
+        if call.encodes_v2:
+            encoder = _v2_encoder(scope, located, found)
+        source = call.source_for(
+            stage.account_id, stage.api_id, stage.name, found.route_key, scope["method"]
+        )
+        return partial(self._answer_directly, _DirectRoute(located, found, call, encoder, source))
 
     def _answer_directly(
-        self,
-        where: Addressed,
-        found: Match[CompiledRoute],
-        proxy: LambdaProxy,
-        scope: Scope,
-        body: bytes,
-        respond: Respond,
+        self, route: _DirectRoute, scope: Scope, body: bytes, respond: Respond
     ) -> None:
+        where = route.where
         request_id = self._ids.gateway_request_id()
         trace = _Trace(self._clock(), where)
         cors = where.stage.cors
@@ -310,15 +331,32 @@ class HttpApiEndpoint:
                 if preflight is not None:
                     answer(preflight)
                     return
-            refused = self._refusal(where, found, trace)
+            refused = self._refusal(where, route.found, trace)
             if refused is not None:
                 answer(refused if cors is None else cors.decorate(refused, origin))
                 return
-            request = _http_request(scope, where.raw_path, body, self._ids.trace_root)
-            context = _event_context(where, found, request_id, trace, None)
-            proxy.start(_integration_request(request, context, where, found, None), done)
+            self._start_proxy(route, scope, body, request_id, trace, done)
         except Exception as error:
             failed(error)
+
+    def _start_proxy(
+        self,
+        route: _DirectRoute,
+        scope: Scope,
+        body: bytes,
+        request_id: str,
+        trace: _Trace,
+        done: Callable[[IntegrationOutcome | BaseException], None],
+    ) -> None:
+        encoder, where, found = route.encoder, route.where, route.found
+        if encoder is None:  # payload 1.0, or a stage variable orjson refuses
+            request = _http_request(scope, where.raw_path, body, self._ids.trace_root)
+            context = _event_context(where, found, request_id, trace, None)
+            route.proxy.start(_integration_request(request, context, where, found, None), done)
+            return
+        epoch_ms = int(trace.started * 1000)
+        event = encoder.encode(scope, body, request_id, epoch_ms, self._ids.trace_root)
+        route.proxy.start_event(event, route.source, done)
 
     def _mapped(
         self,
@@ -496,6 +534,28 @@ def _cors_first(cors: CorsPolicy, scope: Scope) -> tuple[HttpResult | None, str 
     return None, origin
 
 
+def _v2_encoder(
+    scope: Scope, where: Addressed, found: Match[CompiledRoute]
+) -> V2EventEncoder | None:
+    """The encoder of the 2.0 events of the requests like `scope`; None when a value it
+    holds is one orjson refuses (a lone surrogate in a stage variable, say)."""
+    stage = where.stage
+    try:
+        return V2EventEncoder(
+            method=scope["method"],
+            raw_path=where.raw_path,
+            route_key=found.route_key,
+            account_id=stage.account_id,
+            api_id=stage.api_id,
+            domain_name=where.domain_name,
+            stage=stage.name,
+            path_parameters=found.path_parameters,
+            stage_variables=stage.stage_variables,
+        )
+    except TypeError:
+        return None
+
+
 def _event_context(
     where: Addressed,
     found: Match[CompiledRoute],
@@ -592,27 +652,14 @@ def _raw_path(scope: Scope) -> str:
 def _http_request(
     scope: Scope, raw_path: str, body: bytes, trace_root: Callable[[], str]
 ) -> HttpRequest:
-    client = scope.get("client") or ("", 0)
-    source_ip = str(client[0])
-    raw: list[tuple[bytes, bytes]] = scope["headers"]
-    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
-    present = {name for name, _value in raw}
-    if b"x-forwarded-for" not in present:
-        headers.append(("x-forwarded-for", source_ip))
-    if b"x-forwarded-port" not in present:
-        server = scope.get("server") or ("", 0)
-        headers.append(("x-forwarded-port", str(server[1])))
-    if b"x-forwarded-proto" not in present:
-        headers.append(("x-forwarded-proto", str(scope.get("scheme", "http"))))
-    if b"x-amzn-trace-id" not in present:  # as API Gateway starts a trace for each request
-        headers.append(("x-amzn-trace-id", trace_root()))
+    address = source_ip(scope)
     return HttpRequest(
         method=scope["method"],
         raw_path=raw_path,
         raw_query=scope.get("query_string", b"").decode("latin-1"),
-        headers=headers,
+        headers=request_headers(scope, address, trace_root),
         body=body,
-        source_ip=source_ip,
-        protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+        source_ip=address,
+        protocol=protocol(scope),
         path_decoded=True,  # as an HTTP API gives it
     )

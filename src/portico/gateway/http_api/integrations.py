@@ -185,8 +185,21 @@ class LambdaProxy:
     ) -> None:
         """`call`, from the event loop's callbacks alone: `then` gets the outcome, or what
         `call` would raise."""
+        self.start_event(payloads.encode(self._build(request)), self._source_of(request), then)
+
+    @property
+    def encodes_v2(self) -> bool:
+        """Whether the events are of payload format 2.0 (those of `V2EventEncoder`)."""
+        return self._build is event_v2
+
+    def start_event(
+        self,
+        event: bytes,
+        source: ServiceSource | None,
+        then: Callable[[IntegrationOutcome | BaseException], None],
+    ) -> None:
+        """`start` with the request's event already encoded, and who invokes (`source_for`)."""
         started = time.perf_counter()
-        event = payloads.encode(self._build(request))
         target = self._target
         start = self._start
         if start is None:
@@ -208,7 +221,7 @@ class LambdaProxy:
             event,
             invoked,
             within=self._timeout,
-            source=self._source_of(request),
+            source=source,
         )
 
     def _outcome_of(
@@ -227,27 +240,34 @@ class LambdaProxy:
         return _outcome(result, 200, started, invoked.error_type or "" if failed else "")
 
     def _source_of(self, request: IntegrationRequest) -> ServiceSource | None:
-        """Who invokes (kept per stage, route and method: the same for every request)."""
+        context = request.context
+        return self.source_for(
+            context.account_id,
+            context.api_id,
+            context.stage,
+            context.route_key,
+            request.request.method,
+        )
+
+    def source_for(
+        self, account_id: str, api_id: str, stage: str, route_key: str, method: str
+    ) -> ServiceSource | None:
+        """Who invokes for a request to `route_key` of `stage` by `method`: API Gateway, as
+        {api-id}/{stage}/{METHOD}{path} ($default as such); None when it invokes as the
+        integration's role. Kept per stage, route and method: the same for every request."""
         region = self._source_region
         if region is None:
             return None
-        context = request.context
-        key = (context.api_id, context.stage, context.route_key, request.request.method)
+        key = (api_id, stage, route_key, method)
         source = self._sources.get(key)
         if source is None:
-            source = self._sources[key] = self._source(region, request)
+            route = route_key
+            if route != "$default":
+                verb, _, path = route.partition(" ")
+                route = (method if verb == "ANY" else verb) + path
+            resource = f"{api_id}/{stage}/{route}"
+            source = self._sources[key] = execute_api_source(region, account_id, resource)
         return source
-
-    @staticmethod
-    def _source(region: str, request: IntegrationRequest) -> ServiceSource:
-        """API Gateway, invoking for the route: {api-id}/{stage}/{METHOD}{path} ($default)."""
-        context = request.context
-        route = context.route_key
-        if route != "$default":
-            method, _, path = route.partition(" ")
-            route = (request.request.method if method == "ANY" else method) + path
-        resource = f"{context.api_id}/{context.stage}/{route}"
-        return execute_api_source(region, context.account_id, resource)
 
 
 VIA = "HTTP/1.1 AmazonAPIGateway"
