@@ -93,6 +93,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     answer and read none of it held 480 MB of the server for as long as they liked."""
 
     head_started: float | None = None  # loop time; None when no head is on its way
+    idle_since: float | None = None  # loop time; None unless kept alive between requests
     body_moved: float | None = None  # loop time; None when no body is on its way
     _head_bytes = 0  # read so far while the current head is incomplete
     _received = 0  # the size of the read being parsed
@@ -106,6 +107,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.head_started = self.loop.time()
 
     def data_received(self, data: bytes) -> None:
+        self.idle_since = None
         if self._refused:
             return
         self._received = len(data)
@@ -222,6 +224,27 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if not cycle.keep_alive:
             transport.close()
         cycle.on_response()
+
+    def on_response_complete(self) -> None:
+        """uvicorn's, but for the keep-alive timeout: the connection notes since when it has
+        been idle, and the server's sweep closes it once that is longer than the timeout
+        (`time_out_idle`). A timer armed after every answer and cancelled by the next
+        request cost about 2 µs a request (10% of the server's own work answering at once)."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
+            self.idle_since = self.loop.time()
+
+    def time_out_idle(self) -> None:
+        """Kept alive with no request for longer than the keep-alive timeout: closed."""
+        self.idle_since = None
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def _head_size(self) -> int:
         return len(self.url) + sum(len(name) + len(value) for name, value in self.headers)

@@ -150,7 +150,9 @@ class _Server(uvicorn.Server):
       a third exits at once;
     - its listening socket is a `_Listener`, which accepts connections all at once;
     - once a second, connections whose request head is overdue, whose request body has
-      stalled or whose response has not moved (`request_timeout`) are closed."""
+      stalled or whose response has not moved (`request_timeout`) are closed, and those
+      kept alive with no request for longer than the keep-alive timeout (uvicorn's
+      `timeout_keep_alive`, 5 s by default: within a second more)."""
 
     def __init__(
         self, config: uvicorn.Config, request_timeout: float = REQUEST_TIMEOUT_SECONDS
@@ -166,12 +168,16 @@ class _Server(uvicorn.Server):
     def time_out_requests(self) -> None:
         now = asyncio.get_running_loop().time()
         overdue = now - self.request_timeout
+        idle_too_long = now - self.config.timeout_keep_alive
         for connection in list(self.server_state.connections):
             if not isinstance(connection, BoundedHttpProtocol):
                 continue
             started = connection.head_started
             moved = connection.body_moved
-            if started is not None and started < overdue:
+            idle = connection.idle_since
+            if idle is not None and idle < idle_too_long:
+                connection.time_out_idle()
+            elif started is not None and started < overdue:
                 connection.time_out_head()
             elif moved is not None and moved < overdue:
                 connection.time_out_body()

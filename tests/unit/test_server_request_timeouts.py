@@ -40,7 +40,7 @@ async def echo_length(
 
 
 async def start_serving(
-    app: Any = echo_length, request_timeout: float = TIMEOUT
+    app: Any = echo_length, request_timeout: float = TIMEOUT, keep_alive: float = 5
 ) -> tuple[_Server, asyncio.Future[None], tuple[str, int]]:
     """The server with `app`, started on a free port of the loopback: the server, the task
     that serves (done once the server has shut down) and the address."""
@@ -52,6 +52,7 @@ async def start_serving(
         log_level="error",
         loop="none",
         proxy_headers=False,  # as Portico serves: the application unwrapped
+        timeout_keep_alive=keep_alive,
     )
     server = _Server(config, request_timeout=request_timeout)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
@@ -83,6 +84,43 @@ def run(test: Callable[[], Awaitable[None]]) -> None:
 
 def test_the_default_timeout_is_30_s() -> None:
     assert REQUEST_TIMEOUT_SECONDS == 30.0
+
+
+def test_a_connection_kept_alive_with_no_request_is_closed_after_the_keep_alive_timeout() -> None:
+    """No timer is armed after each answer: the connection notes since when it is idle, and
+    the server's once-a-second sweep closes it past the timeout. One that keeps asking, at
+    shorter intervals than the timeout, stays open for longer than it."""
+    keep_alive = 1.0
+    request = b"GET / HTTP/1.1\r\nhost: portico\r\n\r\n"
+
+    async def body() -> None:
+        server, task, (host, port) = await start_serving(keep_alive=keep_alive)
+        try:
+            busy_reader, busy_writer = await asyncio.open_connection(host, port)
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(request)
+            assert (await reader.readuntil(b"\r\n\r\n0")).startswith(b"HTTP/1.1 200 OK")
+            answered = asyncio.get_running_loop().time()
+            [connection] = [c for c in server.server_state.connections if c.idle_since is not None]
+            assert isinstance(connection, BoundedHttpProtocol)
+            assert connection.timeout_keep_alive_task is None
+            closed = asyncio.ensure_future(reader.read())
+            for _ in range(6):  # 3 s of requests, 0.5 s apart
+                busy_writer.write(request)
+                assert await busy_reader.readuntil(b"\r\n\r\n0")
+                await asyncio.sleep(0.5)
+            assert await asyncio.wait_for(closed, 5) == b""  # the idle one was closed
+            idle = asyncio.get_running_loop().time() - answered
+            assert keep_alive <= idle  # and not before the timeout
+            busy_writer.write(request)  # the busy one still serves
+            assert (await busy_reader.readuntil(b"\r\n\r\n0")).startswith(b"HTTP/1.1 200")
+            busy_writer.close()
+            writer.close()
+        finally:
+            server.should_exit = True
+            await task
+
+    run(body)
 
 
 def test_a_connection_that_sends_nothing_is_closed_with_408() -> None:
