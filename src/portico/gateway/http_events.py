@@ -233,15 +233,22 @@ class HttpResult:
         """ASGI headers and the body to send: a 204 or 304 goes with neither body nor length,
         whatever the function answered (a stray byte would start the next response). A value
         with characters beyond Latin-1 goes as UTF-8."""
-        items = [*self.header_list(), *extra]
         try:
-            headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in items]
+            headers = [
+                (name.encode("latin-1"), value.encode("latin-1"))
+                for name, value in self.headers.items()
+            ]
+            for cookie in self.cookies:
+                headers.append((b"set-cookie", cookie.encode("latin-1")))
+            for name, value in extra:
+                headers.append((name.encode("latin-1"), value.encode("latin-1")))
         except UnicodeEncodeError:
+            items = [*self.header_list(), *extra]
             headers = [(name.encode("latin-1"), _wire_value(value)) for name, value in items]
         if self.status in (204, 304):
             return headers, b""
         if "content-length" not in self.headers:  # only an HTTP backend's answer to HEAD sets it
-            headers.append((b"content-length", str(len(self.body)).encode()))
+            headers.append((b"content-length", b"%d" % len(self.body)))
         return headers, self.body
 
     def header_list(self) -> list[tuple[str, str]]:
@@ -316,6 +323,8 @@ def _structured(value: dict[str, Any]) -> HttpResult | None:
 
 def status_code(status: Any) -> int | None:
     """A function's `statusCode` (a number or its text) as a final status; None if it is none."""
+    if type(status) is int and FIRST_FINAL_STATUS <= status <= 599:  # the usual answer
+        return status
     if isinstance(status, bool) or not isinstance(status, int | str):
         return None
     try:

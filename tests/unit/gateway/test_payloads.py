@@ -37,9 +37,20 @@ def test_what_only_the_standard_library_encodes_still_encodes(document: object) 
         '{"a": "\u00e9"}'.encode("utf-16"),
         b'"\\ud800"',
         b"[1e400]",
+        b'{"a": 1, "a": 2}',  # the last one wins
+        b"[-9223372036854775809, 18446744073709551616, 0.1234567890123456789]",
+        b"[4.9406564584124654e-324, 2.2250738585072011e-308, 1e-400, -0.0]",
+        b' {"\\u00e9": ["\\n", true, null]}\n',
     ],
 )
 def test_answers_decode_as_the_standard_library_decodes_them(payload: bytes) -> None:
+    assert payloads.decode(payload) == json.loads(payload)
+
+
+def test_floats_decode_as_the_standard_library_reads_them() -> None:
+    numbers = [f"{n / 7 ** (n % 23):.17g}" for n in range(1, 3000)]
+    numbers += [f"{n * 1.1e-300:.12e}" for n in range(1, 300)]
+    payload = ("[" + ",".join(numbers) + "]").encode()
     assert payloads.decode(payload) == json.loads(payload)
 
 
