@@ -34,10 +34,10 @@ from portico.runtime.invocation import (
 from portico.runtime.launch import EntrypointNotFound, Launcher, Transport, environment_variables
 from portico.runtime.limits import RESPONSE_LIMIT_BYTES
 from portico.runtime.logs import (
+    InvocationLog,
     LogSink,
     OutputCapture,
     PlatformLines,
-    Report,
     new_stream_name,
 )
 from portico.runtime.processes import EnvProcess, ExitStatus
@@ -139,6 +139,8 @@ class ExecutionEnvironment:
         self._request: InvocationRequest | None = None
         self._then: Then | None = None
         self._started = 0.0  # perf_counter at its start
+        self._start_ms = 0  # its START line's time
+        self._start_index = 0  # how many captured lines come before its START line
         self._current: str | None = None
         self._process: EnvProcess | None = None
         self._transport: Transport | None = None
@@ -250,7 +252,8 @@ class ExecutionEnvironment:
         self._current = request_id
         self.accepting = False
         self._request, self._then = request, then
-        capture.add(self._lines.start(request_id))
+        self._start_ms = time.time_ns() // 1_000_000
+        self._start_index = len(capture.events)  # START follows what was captured so far
         self._started = started
         now = loop.time()
         self._deadline = now + self.config.timeout
@@ -302,7 +305,8 @@ class ExecutionEnvironment:
                 outcome.error_type if outcome.status == ERROR else None,
             )
         )
-        self._capture.add(self._lines.start(request.request_id))
+        self._start_ms = time.time_ns() // 1_000_000
+        self._start_index = len(self._capture.events)
         self._init_reported = True
         if failure.platform_message is not None:
             payload = _runtime_error(
@@ -335,8 +339,14 @@ class ExecutionEnvironment:
         status = outcome.status
         succeeded = status == SUCCESS
         max_memory_used_mb = self._max_memory_used_mb(outcome)
-        report = Report(
+        captured = capture.take()
+        log = InvocationLog(
+            self._lines.style,
             request_id,
+            self._start_ms,
+            self._start_index,
+            [(event.timestamp, event.message) for event in captured] if captured else [],
+            time.time_ns() // 1_000_000,
             duration_ms,
             config.memory_size,
             max_memory_used_mb,
@@ -345,12 +355,10 @@ class ExecutionEnvironment:
             None if succeeded else error_type,
             outcome.platform_error,
         )
-        capture.add_pair(self._lines.end(request_id), self._lines.report(report))
-        events = capture.take()
-        self._sink.put(
+        self._sink.put_invocation(
             config.log_group_name,
             self.log_stream,
-            events,
+            log,
             account_id=config.account_id,
             region=config.region,
         )
@@ -361,7 +369,7 @@ class ExecutionEnvironment:
             None if succeeded else "Unhandled",
             error_type,
             status,
-            tuple(events),
+            log,
             duration_ms,
             init_ms,
             max_memory_used_mb,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from portico.runtime.logs import LogEvent, tail
+from portico.runtime.logs import InvocationLog, LogEvent, invocation_events, tail
 from portico.runtime.shim import frames
 
 
@@ -78,12 +78,17 @@ class InvocationResult:
     function_error: str | None = None  # "Unhandled" when the function failed
     error_type: str | None = None
     status: str = SUCCESS
-    log_events: tuple[LogEvent, ...] = ()  # this invocation's lines, START to REPORT
+    log: InvocationLog | None = None  # what this invocation's lines are made of
     duration_ms: float = 0.0
     init_duration_ms: float | None = None
     max_memory_used_mb: int = 0
     log_stream: str = ""
     cold_start: bool = field(default=False)
+
+    @property
+    def log_events(self) -> list[LogEvent]:
+        """This invocation's lines, START to REPORT (with what was captured before it)."""
+        return [] if self.log is None else invocation_events(self.log)
 
     @property
     def log_tail(self) -> bytes:

@@ -9,6 +9,7 @@ LogFormat is JSON).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import os
@@ -16,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 TAIL_BYTES = 4096
 READ_SIZE = 65536
@@ -41,6 +42,19 @@ class LogSink(Protocol):
         region: str | None = None,
     ) -> None: ...
 
+    def put_invocation(
+        self,
+        group: str,
+        stream: str,
+        log: InvocationLog,
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> None:
+        """`put` of an invocation's events (`invocation_events(log)`), rendered when the
+        sink likes: the request that made them need not wait for it."""
+        ...
+
 
 class MemoryLogSink:
     """Keeps the newest events of each stream in memory."""
@@ -62,6 +76,17 @@ class MemoryLogSink:
         if buffer is None:
             buffer = self.streams[(group, stream)] = deque(maxlen=self._limit)
         buffer.extend(events)
+
+    def put_invocation(
+        self,
+        group: str,
+        stream: str,
+        log: InvocationLog,
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> None:
+        self.put(group, stream, invocation_events(log))
 
     def events(self, group: str) -> list[LogEvent]:
         found = [e for (g, _s), events in self.streams.items() if g == group for e in events]
@@ -104,8 +129,10 @@ class _Stamps:
         self._prefix = ""
 
     def now(self) -> str:
-        now = now_ms()
-        second, millis = divmod(now, 1000)
+        return self.at(now_ms())
+
+    def at(self, epoch_ms: int) -> str:
+        second, millis = divmod(epoch_ms, 1000)
         if second != self._second:
             self._second = second
             self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
@@ -127,12 +154,14 @@ class PlatformLines:
         self.version = version
         # The platform's records are INFO; SystemLogLevel=WARN (JSON format only) drops them.
         self.quiet = json_format and (system_log_level or "INFO").upper() == "WARN"
+        self.style: Style = (json_format, function_name, version, system_log_level)
         self._stamps = _Stamps()
 
-    def _record(self, kind: str, record: dict[str, Any]) -> str | None:
+    def _record(self, kind: str, record: dict[str, Any], at: int | None = None) -> str | None:
         if self.quiet:
             return None
-        document = {"time": self._stamps.now(), "type": kind, "record": record}
+        stamp = self._stamps.now() if at is None else self._stamps.at(at)
+        document = {"time": stamp, "type": kind, "record": record}
         return json.dumps(document, separators=(",", ":")) + "\n"
 
     def init_start(
@@ -169,10 +198,10 @@ class PlatformLines:
             line += f"\tError Type: {error_type}"
         return line + "\n"
 
-    def start(self, request_id: str) -> str | None:
+    def start(self, request_id: str, at: int | None = None) -> str | None:
         if self.json_format:
             return self._record(
-                "platform.start", {"requestId": request_id, "version": self.version}
+                "platform.start", {"requestId": request_id, "version": self.version}, at
             )
         return f"START RequestId: {request_id} Version: {self.version}\n"
 
@@ -181,9 +210,9 @@ class PlatformLines:
             return None
         return f"END RequestId: {request_id}\n"
 
-    def report(self, report: Report) -> str | None:
+    def report(self, report: Report, at: int | None = None) -> str | None:
         if self.json_format:
-            return self._report_record(report)
+            return self._report_record(report, at)
         line = (
             f"REPORT RequestId: {report.request_id}\tDuration: {report.duration_ms:.2f} ms\t"
             f"Billed Duration: {report.billed_duration_ms} ms\t"
@@ -199,7 +228,7 @@ class PlatformLines:
             line += f"\tError Type: {report.error_type}"
         return line + "\n"
 
-    def _report_record(self, report: Report) -> str | None:
+    def _report_record(self, report: Report, at: int | None) -> str | None:
         metrics: dict[str, Any] = {
             "durationMs": round(report.duration_ms, 3),
             "billedDurationMs": report.billed_duration_ms,
@@ -215,7 +244,79 @@ class PlatformLines:
         }
         if report.error_type and report.status != "success":
             record["errorType"] = report.error_type
-        return self._record("platform.report", record)
+        return self._record("platform.report", record, at)
+
+    def invocation_events(self, log: InvocationLog) -> list[LogEvent]:
+        """An invocation's log as events: what was captured before it began, START, what the
+        function wrote, END and REPORT (in the JSON format, the platform's records)."""
+        (
+            request_id,
+            start_ms,
+            start_index,
+            lines,
+            end_ms,
+            duration_ms,
+            memory_size,
+            max_memory_used_mb,
+            init_duration_ms,
+            status,
+            error_type,
+            platform_error,
+        ) = log[1:]
+        events = [LogEvent(timestamp, message) for timestamp, message in lines]
+        start = self.start(request_id, start_ms)
+        if start is not None:
+            events.insert(start_index, LogEvent(start_ms, start))
+        report = Report(
+            request_id,
+            duration_ms,
+            memory_size,
+            max_memory_used_mb,
+            init_duration_ms,
+            status,
+            error_type,
+            platform_error,
+        )
+        for message in (self.end(request_id), self.report(report, end_ms)):
+            if message is not None:
+                events.append(LogEvent(end_ms, message))
+        return events
+
+
+Style = tuple[bool, str, str, str | None]
+"""How a function's platform lines are rendered: JSON or text, its name, its version, its
+system log level (`PlatformLines`' arguments)."""
+
+
+class InvocationLog(NamedTuple):
+    """One invocation's log as an environment hands it to the sink: what its lines are made
+    of, not the lines. The platform's lines are rendered where they are needed
+    (`invocation_events`): by the log writer, in its own process, or for a log tail. Every
+    field is a builtin value, so that `tuple(log)` crosses to the writer as it is."""
+
+    style: Style
+    request_id: str
+    start_ms: int  # START's time
+    start_index: int  # START comes after this many of `lines`: those captured before it began
+    lines: list[tuple[int, str]]  # (timestamp ms, message): the captured output
+    end_ms: int  # END's and REPORT's time
+    duration_ms: float
+    memory_size: int
+    max_memory_used_mb: int
+    init_duration_ms: float | None
+    status: str
+    error_type: str | None
+    platform_error: bool
+
+
+@functools.lru_cache(maxsize=256)
+def _lines_for(style: Style) -> PlatformLines:
+    return PlatformLines(*style)
+
+
+def invocation_events(log: InvocationLog) -> list[LogEvent]:
+    """The events of an invocation's log, rendered in its function's log format."""
+    return _lines_for(log.style).invocation_events(log)
 
 
 class OutputCapture:

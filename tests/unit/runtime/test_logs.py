@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import json
 
-from portico.runtime.logs import LogEvent, PlatformLines, Report, tail
+from portico.runtime.logs import (
+    InvocationLog,
+    LogEvent,
+    PlatformLines,
+    Report,
+    invocation_events,
+    tail,
+)
 
 
 def report(**overrides: object) -> Report:
@@ -62,3 +69,56 @@ def test_system_log_level_warn_drops_platform_records() -> None:
     assert lines.start("r") is None and lines.report(report()) is None
     assert lines.init_start("python:3.12", "arn", False) is None
     assert PlatformLines(False, "fn", "$LATEST", "WARN").start("r") is not None
+
+
+def invocation(style: tuple[bool, str, str, str | None], **changes: object) -> InvocationLog:
+    log = InvocationLog(
+        style,
+        "req-1",
+        1_700_000_000_100,
+        1,
+        [(1_700_000_000_050, "init output\n"), (1_700_000_000_150, "hello\n")],
+        1_700_000_000_200,
+        12.345,
+        128,
+        41,
+        None,
+        "success",
+        None,
+        False,
+    )
+    return log._replace(**changes)
+
+
+def test_an_invocations_log_renders_as_its_lines_one_by_one() -> None:
+    """What the log writer renders from an invocation's log is what the platform's lines
+    would be, rendered at once in order: what came before START, START, the function's
+    output, END, REPORT; END and REPORT at the invocation's end."""
+    style = (False, "fn", "$LATEST", None)
+    lines = PlatformLines(*style)
+    log = invocation(style)
+    report = Report("req-1", 12.345, 128, 41, None, "success", None, False)
+    assert invocation_events(log) == [
+        LogEvent(1_700_000_000_050, "init output\n"),
+        LogEvent(1_700_000_000_100, lines.start("req-1") or ""),
+        LogEvent(1_700_000_000_150, "hello\n"),
+        LogEvent(1_700_000_000_200, lines.end("req-1") or ""),
+        LogEvent(1_700_000_000_200, lines.report(report) or ""),
+    ]
+    failed = invocation(style, status="error", error_type="Runtime.ExitError", platform_error=True)
+    assert invocation_events(failed)[-1].message.endswith(
+        "\tStatus: error\tError Type: Runtime.ExitError\n"
+    )
+
+
+def test_an_invocations_log_in_json_stamps_records_with_their_own_times() -> None:
+    events = invocation_events(invocation((True, "fn", "7", None), start_index=0))
+    records = [json.loads(event.message) for event in events if event.message.startswith("{")]
+    assert [(r["type"], r["time"]) for r in records] == [
+        ("platform.start", "2023-11-14T22:13:20.100Z"),
+        ("platform.report", "2023-11-14T22:13:20.200Z"),
+    ]
+    assert records[0]["record"] == {"requestId": "req-1", "version": "7"}
+    assert records[1]["record"]["metrics"]["durationMs"] == 12.345
+    quiet = invocation_events(invocation((True, "fn", "7", "WARN"), start_index=0))
+    assert [event.message for event in quiet] == ["init output\n", "hello\n"]

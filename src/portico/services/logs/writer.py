@@ -8,8 +8,9 @@ flush to a child process (`python -m portico.services.logs.writer DATABASE`) wit
 connection to the same SQLite file. The two speak over the child's stdin and stdout, in
 frames of a u32 length (big-endian) and a `marshal`led body:
 
-    server → child   (ingestion_time, [(account, region, group, stream, events), ...]),
-                     events being [(timestamp, message), ...]
+    server → child   (ingestion_time, [(account, region, group, stream, items), ...]),
+                     each item an event, (timestamp, message), or an invocation's log
+                     (the fields of an `InvocationLog`), whose lines the child renders
     child → server   None once the flush is stored, else the error's text
 
 The server sends one flush at a time and waits for its answer. The child leaves when its
@@ -28,9 +29,11 @@ import signal
 import struct
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
+from portico.runtime.logs import InvocationLog, LogEvent, invocation_events
 from portico.services.logs.models import GroupRef
 from portico.services.logs.repository import Batch, LogsRepository
 from portico.store import StoreError
@@ -43,21 +46,24 @@ logger = logging.getLogger(__name__)
 LENGTH = struct.Struct("!I")
 CLOSE_TIMEOUT = 10.0  # seconds a closing child may take to store what it holds
 YIELD_EVERY = 10_000  # steps of SQLite's machine between yields (see `open_store`)
+RENDER_YIELD_EVERY = 100  # invocations' logs rendered between yields (about 0.2 ms)
 
-WireBatch = tuple[str, str, str, str, list[tuple[int, str]]]
+WireBatch = tuple[str, str, str, str, list[tuple[Any, ...]]]
 
 
-class _Event(NamedTuple):
-    """A log event as the child rebuilds it (the runtime's LogEvent, without importing the
-    runtime into the child)."""
+@dataclass(frozen=True, slots=True)
+class PendingBatch:
+    """What the sink has for one stream: events, and invocations' logs yet to be rendered."""
 
-    timestamp: int
-    message: str
+    ref: GroupRef
+    stream: str
+    items: Sequence[LogEvent | InvocationLog]
 
 
 class LogWriter(Protocol):
-    async def append(self, batches: Sequence[Batch], ingestion_time: int) -> None:
-        """Store the batches (creating groups and streams); `StoreError` if they are not."""
+    async def append(self, batches: Sequence[PendingBatch], ingestion_time: int) -> None:
+        """Store the batches (creating groups and streams, rendering invocations' logs);
+        `StoreError` if they are not."""
         ...
 
     async def close(self) -> None: ...
@@ -75,7 +81,7 @@ class ProcessWriter:
         """The child's process id, while there is one."""
         return None if self._process is None else self._process.pid
 
-    async def append(self, batches: Sequence[Batch], ingestion_time: int) -> None:
+    async def append(self, batches: Sequence[PendingBatch], ingestion_time: int) -> None:
         process = await self._running()
         stdin, stdout = process.stdin, process.stdout
         if stdin is None or stdout is None:  # pragma: no cover - both are pipes
@@ -131,16 +137,33 @@ class ProcessWriter:
         logger.error("the log writer exited with status %s; a new one takes over", status)
 
 
-def _to_wire(batch: Batch) -> WireBatch:
+def _to_wire(batch: PendingBatch) -> WireBatch:
     ref = batch.ref
-    events = [(event.timestamp, event.message) for event in batch.events]
-    return ref.account_id, ref.region, ref.name, batch.stream, events
+    items = [
+        (item.timestamp, item.message) if isinstance(item, LogEvent) else tuple(item)
+        for item in batch.items
+    ]
+    return ref.account_id, ref.region, ref.name, batch.stream, items
 
 
-def _from_wire(batch: WireBatch) -> Batch:
-    account, region, group, stream, events = batch
-    logged = [_Event(timestamp, message) for timestamp, message in events]
-    return Batch(GroupRef(account, region, group), stream, logged, create=True)
+def _from_wire(batches: list[WireBatch]) -> list[Batch]:
+    """The batches as the repository takes them, invocations' logs rendered: yielding the
+    CPU every RENDER_YIELD_EVERY of them, as the store does while it writes (see
+    `open_store`)."""
+    rendered: list[Batch] = []
+    count = 0
+    for account, region, group, stream, items in batches:
+        events: list[LogEvent] = []
+        for item in items:
+            if len(item) == 2:
+                events.append(LogEvent(*item))
+                continue
+            events.extend(invocation_events(InvocationLog(*item)))
+            count += 1
+            if count % RENDER_YIELD_EVERY == 0:
+                _yield_cpu()
+        rendered.append(Batch(GroupRef(account, region, group), stream, events, create=True))
+    return rendered
 
 
 # -- the child --------------------------------------------------------------------------
@@ -166,7 +189,7 @@ def serve(repository: LogsRepository, requests: BinaryIO, answers: BinaryIO) -> 
     while (frame := _read_frame(requests)) is not None:
         ingestion_time, batches = marshal.loads(frame)  # noqa: S302 - from our own server
         try:
-            repository.append([_from_wire(batch) for batch in batches], ingestion_time)
+            repository.append(_from_wire(batches), ingestion_time)
         except StoreError as exc:
             _write_frame(answers, str(exc))
         except Exception as exc:  # a fault of the writer's own: the server logs it, we go on

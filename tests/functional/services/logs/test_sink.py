@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 from portico.aws.handler import RequestContext
-from portico.runtime.logs import LogEvent
+from portico.runtime.logs import InvocationLog, LogEvent, invocation_events
 from portico.services.logs.errors import ResourceNotFoundException
 from portico.services.logs.models import GroupRef
 from portico.services.logs.provider import LogsProvider
@@ -110,6 +110,85 @@ async def test_put_buffers_and_flush_stores_groups_streams_and_events(
     filtered = await call(provider, "FilterLogEvents", logGroupName=GROUP, filterPattern="hello")
     assert [(e["logStreamName"], e["message"]) for e in filtered["events"]] == [(STREAM, "hello\n")]
     assert "nextToken" not in filtered
+
+
+async def test_invocations_logs_are_rendered_by_the_writer_in_order(
+    database: SqliteDatabase, writer: LogWriter, clock: ManualClock
+) -> None:
+    """An invocation's log travels to the log writer unrendered; what the store holds is
+    its lines, in their place among the events put before and after it."""
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION)
+    provider = LogsProvider(database, clock)
+    start = now_ms(clock)
+    log = InvocationLog(
+        (False, "fn", "$LATEST", None),
+        "req-1",
+        start + 1,
+        0,
+        [(start + 2, "hello\n")],
+        start + 3,
+        1.5,
+        128,
+        40,
+        None,
+        "success",
+        None,
+        False,
+    )
+    sink.put(GROUP, STREAM, [LogEvent(start, "before\n")])
+    sink.put_invocation(GROUP, STREAM, log)
+    sink.put(GROUP, STREAM, [LogEvent(start + 4, "after\n")])
+    await sink.flush()
+    got = await call(
+        provider, "GetLogEvents", logGroupName=GROUP, logStreamName=STREAM, startFromHead=True
+    )
+    assert [(e["timestamp"], e["message"]) for e in got["events"]] == [
+        (start, "before\n"),
+        *[(event.timestamp, event.message) for event in invocation_events(log)],
+        (start + 4, "after\n"),
+    ]
+    assert [e["message"].split(" ")[0] for e in got["events"]] == [
+        "before\n",
+        "START",
+        "hello\n",
+        "END",
+        "REPORT",
+        "after\n",
+    ]
+
+
+async def test_an_invocations_log_counts_as_its_lines_towards_a_batch(
+    writer: LogWriter, clock: ManualClock
+) -> None:
+    sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION, batch_size=5)
+    await sink.start()
+    try:
+        log = InvocationLog(
+            (False, "fn", "$LATEST", None),
+            "r",
+            1,
+            0,
+            [(1, "a\n")],
+            2,
+            1.0,
+            128,
+            40,
+            None,
+            "success",
+            None,
+            False,
+        )
+        sink.put_invocation(GROUP, STREAM, log)  # 4 lines: not yet a batch
+        await asyncio.sleep(0.05)
+        assert sink.pending == 4
+        sink.put_invocation(GROUP, STREAM, log)  # 8: a batch is due, and flushed
+        for _ in range(100):
+            if sink.pending == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert sink.pending == 0
+    finally:
+        await sink.close()
 
 
 async def test_later_flushes_extend_the_stream(
