@@ -161,6 +161,9 @@ def _since(started: float) -> float:
 class _DiscardedLogs:
     """The floor keeps no logs: a LogSink that drops what it is given."""
 
+    def put_invocation(self, group: str, stream: str, log: Any, **where: Any) -> None:
+        del group, stream, log, where
+
     def put(self, group: str, stream: str, events: Any, **where: Any) -> None:
         del group, stream, events, where
 
@@ -200,7 +203,7 @@ def floor_event(scope: dict[str, Any]) -> dict[str, Any]:
 async def _serve_runtime_floor(state: Path) -> None:
     """uvicorn (as for the hello world) in front of Portico's runtime: each request invokes
     the handler in the same execution environments `portico up` runs."""
-    from portico.gateway import payloads
+    import portico.gateway.payloads as payloads
     from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
 
     code = state / "function"
