@@ -130,15 +130,22 @@ def _wait_until_ready(process: subprocess.Popen[str]) -> str | None:
     return None
 
 
-def start_portico(data_dir: Path, log_path: Path, source: Path | None = None) -> ServerProcess:
+def start_portico(
+    data_dir: Path,
+    log_path: Path,
+    source: Path | None = None,
+    extra_environment: dict[str, str] | None = None,
+) -> ServerProcess:
     """`portico up` on a free port; with `source`, Portico's code from that `src` folder
-    (another revision's) rather than the installed one."""
+    (another revision's) rather than the installed one; `extra_environment` adds to its
+    variables."""
     argv = [sys.executable, "-m", "portico.cli.main", "up", "--port", "0"]
     argv += ["--data-dir", str(data_dir), "--example", ""]
     environment = {
         **os.environ,
         "PORTICO_ACCESS_KEY_ID": ACCESS_KEY_ID,
         "PORTICO_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+        **(extra_environment or {}),
     }
     if source is not None:
         environment["PYTHONPATH"] = str(source)

@@ -37,6 +37,7 @@ from portico.gateway.http_api.authorizers import IamAuthorizer, JwksCache
 from portico.gateway.http_api.compiled import Compiler
 from portico.gateway.http_api.endpoint import HttpApiEndpoint
 from portico.gateway.http_api.registry import HttpApiRegistry
+from portico.gateway.http_api.throttling import Limits
 from portico.http_bounds import DirectAnswer
 from portico.runtime import FunctionConfig, Runtime, RuntimeSettings
 from portico.runtime.limits import SYNC_REQUEST_LIMIT_BYTES
@@ -137,6 +138,7 @@ class Portico:
             jwks=JwksCache(self._http_client, clock=time.time),
             iam=IamAuthorizer(self.credentials, settings.account_id),
             start_invoke=lambda_provider.for_services.start_invoke_url,
+            account_limits=Limits(settings.account_throttle_rate, settings.account_throttle_burst),
         )
         registry = HttpApiRegistry(compiler)
         self.http_apis = HttpApiEndpoint(registry, access_log=self._write_access_log)

@@ -25,6 +25,10 @@ class Settings:
     sandbox: bool = True  # confine execution environments (runtime/confinement.py)
     # Asynchronous invocations are retried after 1x, then 2x this (AWS: one minute).
     async_retry_base_seconds: float = 60.0
+    # The account's HTTP API throttling quota in each Region: AWS's defaults, which AWS
+    # raises on request (Service Quotas), as PORTICO_ACCOUNT_THROTTLE_RATE / _BURST do.
+    account_throttle_rate: float = 10_000.0
+    account_throttle_burst: int = 5_000
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -46,6 +50,10 @@ class Settings:
             values["access_key_id"] = env["PORTICO_ACCESS_KEY_ID"]
         if "PORTICO_ASYNC_RETRY_BASE_SECONDS" in env:
             values["async_retry_base_seconds"] = float(env["PORTICO_ASYNC_RETRY_BASE_SECONDS"])
+        if "PORTICO_ACCOUNT_THROTTLE_RATE" in env:
+            values["account_throttle_rate"] = float(env["PORTICO_ACCOUNT_THROTTLE_RATE"])
+        if "PORTICO_ACCOUNT_THROTTLE_BURST" in env:
+            values["account_throttle_burst"] = int(env["PORTICO_ACCOUNT_THROTTLE_BURST"])
         if "PORTICO_SANDBOX" in env:
             values["sandbox"] = env["PORTICO_SANDBOX"].strip().lower() not in _OFF
         if "PORTICO_SECRET_ACCESS_KEY" in env:

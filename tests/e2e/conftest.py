@@ -62,10 +62,15 @@ RETRY_BASE_SECONDS = "0.2"
 
 
 def start_server(
-    data_dir: Path, log_path: Path, example: str = "", open_files: int | None = None
+    data_dir: Path,
+    log_path: Path,
+    example: str = "",
+    open_files: int | None = None,
+    environment: dict[str, str] | None = None,
 ) -> Server:
     """`portico up` on port 0 over `data_dir`; returns once it says it listens. With
-    `open_files`, it starts with that soft limit on open files."""
+    `open_files`, it starts with that soft limit on open files; `environment` adds to its
+    variables."""
 
     def limit_open_files() -> None:
         if open_files is not None:
@@ -86,6 +91,7 @@ def start_server(
                 "PORTICO_ACCESS_KEY_ID": ACCESS_KEY_ID,
                 "PORTICO_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
                 "PORTICO_ASYNC_RETRY_BASE_SECONDS": RETRY_BASE_SECONDS,
+                **(environment or {}),
             },
             preexec_fn=limit_open_files,
         )

@@ -288,6 +288,22 @@ def test_throttling_answers_429(shared_server: Server) -> None:
     assert refused.json() == {"message": "Too Many Requests"}
 
 
+def test_the_accounts_throttling_quota_is_awss_unless_raised(tmp_path: Path) -> None:
+    """Every API of the account shares its quota: AWS's 10,000 requests a second, burst
+    5,000, by default; PORTICO_ACCOUNT_THROTTLE_RATE and _BURST set it, as a quota increase
+    does on AWS. A stage without limits of its own adds none."""
+    quota = {"PORTICO_ACCOUNT_THROTTLE_RATE": "0.5", "PORTICO_ACCOUNT_THROTTLE_BURST": "3"}
+    running = start_server(tmp_path / "data", tmp_path / "server.log", environment=quota)
+    try:
+        target = function(running, "quota-echo")
+        apis = [quick_api(running, target), quick_api(running, target)]
+        with httpx.Client() as client:
+            statuses = [client.get(apis[n % 2]["ApiEndpoint"] + "/").status_code for n in range(5)]
+    finally:
+        stop_server(running.process)
+    assert statuses == [200, 200, 200, 429, 429]  # three tokens, shared by both APIs
+
+
 def test_access_logs_and_metrics(shared_server: Server) -> None:
     api = quick_api(shared_server, function(shared_server, "logged-echo"))
     logs = shared_server.client("logs")

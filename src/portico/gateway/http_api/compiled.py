@@ -38,7 +38,13 @@ from portico.gateway.http_api.mapping import (
 )
 from portico.gateway.http_api.routes import RouteTable
 from portico.gateway.http_api.targets import Invoke, StartInvoke, lambda_target
-from portico.gateway.http_api.throttling import StageThrottle, TokenBucket, account_bucket
+from portico.gateway.http_api.throttling import (
+    ACCOUNT_LIMITS,
+    Limits,
+    StageThrottle,
+    TokenBucket,
+    account_bucket,
+)
 from portico.gateway.http_api.v1_events import map_v1_result
 from portico.services.apigatewayv2.published import DeployedApi, DeployedStage, Document
 
@@ -116,9 +122,12 @@ class Compiler:
         monotonic: Callable[[], float] = time.monotonic,
         clock: Callable[[], float] = time.time,
         start_invoke: StartInvoke | None = None,
+        account_limits: Limits = ACCOUNT_LIMITS,
     ) -> None:
         """`start_invoke`: `invoke` without a coroutine, for answers made from the event
-        loop's callbacks alone (`HttpApiEndpoint.direct`)."""
+        loop's callbacks alone (`HttpApiEndpoint.direct`). `account_limits`: the account's
+        throttling quota in each Region (AWS's default unless raised)."""
+        self._account_limits = account_limits
         self._invoke = invoke
         self._start_invoke = start_invoke
         self._client = client
@@ -170,7 +179,8 @@ class Compiler:
             )
         account = self._accounts.get((api.account_id, api.region))
         if account is None:
-            account = account_bucket(self._monotonic)
+            limits = self._account_limits
+            account = account_bucket(self._monotonic, limits.rate or 0.0, limits.burst or 0)
             self._accounts[(api.account_id, api.region)] = account
         name = str(deployed.stage["StageName"])
         return CompiledStage(
@@ -179,7 +189,7 @@ class Compiler:
             api.region,
             name,
             RouteTable(routes),
-            StageThrottle.compile(deployed.stage, account, self._monotonic),
+            StageThrottle.compile(deployed.stage, account, self._monotonic, self._account_limits),
             dict(deployed.stage.get("StageVariables") or {}),
             CorsPolicy.compile(deployed.api.get("CorsConfiguration")),
             _access_log(api.api_id, name, deployed.stage.get("AccessLogSettings")),
