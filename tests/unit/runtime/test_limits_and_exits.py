@@ -44,6 +44,10 @@ def test_ids_have_aws_shapes() -> None:
     first = ids.request_id()
     assert uuid.UUID(first).version == 4 and first != ids.request_id()
     assert IdGenerator(seed=b"fixed").request_id() == first
+    drawn = [uuid.UUID(ids.request_id()) for _ in range(2000)]
+    assert {(u.version, u.variant) for u in drawn} == {(4, uuid.RFC_4122)}
+    assert {str(u)[19] for u in drawn} == set("89ab")  # the variant digit takes all four
+    assert len({u.int for u in drawn}) == len(drawn)
     assert re.fullmatch(
         r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0", ids.trace_id()
     )
