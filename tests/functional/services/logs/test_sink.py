@@ -112,6 +112,14 @@ async def test_put_buffers_and_flush_stores_groups_streams_and_events(
     assert "nextToken" not in filtered
 
 
+def invocation_log(start_ms: int, lines: list[tuple[int, str]], end_ms: int) -> InvocationLog:
+    """A successful invocation's log in the text format, its output `lines`."""
+    style = (False, "fn", "$LATEST", None)
+    return InvocationLog(
+        style, "req-1", start_ms, 0, lines, end_ms, 1.5, 128, 40, None, "success", None, False
+    )
+
+
 async def test_invocations_logs_are_rendered_by_the_writer_in_order(
     database: SqliteDatabase, writer: LogWriter, clock: ManualClock
 ) -> None:
@@ -120,21 +128,7 @@ async def test_invocations_logs_are_rendered_by_the_writer_in_order(
     sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION)
     provider = LogsProvider(database, clock)
     start = now_ms(clock)
-    log = InvocationLog(
-        (False, "fn", "$LATEST", None),
-        "req-1",
-        start + 1,
-        0,
-        [(start + 2, "hello\n")],
-        start + 3,
-        1.5,
-        128,
-        40,
-        None,
-        "success",
-        None,
-        False,
-    )
+    log = invocation_log(start + 1, [(start + 2, "hello\n")], start + 3)
     sink.put(GROUP, STREAM, [LogEvent(start, "before\n")])
     sink.put_invocation(GROUP, STREAM, log)
     sink.put(GROUP, STREAM, [LogEvent(start + 4, "after\n")])
@@ -163,21 +157,7 @@ async def test_an_invocations_log_counts_as_its_lines_towards_a_batch(
     sink = StoreLogSink(writer, clock, account_id=ACCOUNT, region=REGION, batch_size=5)
     await sink.start()
     try:
-        log = InvocationLog(
-            (False, "fn", "$LATEST", None),
-            "r",
-            1,
-            0,
-            [(1, "a\n")],
-            2,
-            1.0,
-            128,
-            40,
-            None,
-            "success",
-            None,
-            False,
-        )
+        log = invocation_log(1, [(1, "a\n")], 2)
         sink.put_invocation(GROUP, STREAM, log)  # 4 lines: not yet a batch
         await asyncio.sleep(0.05)
         assert sink.pending == 4
