@@ -1,4 +1,6 @@
-PYTHON ?= python3
+# The CPython >= 3.11 here that runs Python fastest (see scripts/fastest-python); asked only
+# when .venv is made. `make PYTHON=python3.12 ...` chooses one.
+PYTHON ?= $(shell scripts/fastest-python)
 VENV := .venv
 BIN := $(VENV)/bin
 PORTICO_HOST ?= 127.0.0.1

@@ -654,7 +654,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     parts = [args.only] if args.only else list(PARTS)
     sizes = QUICK if args.quick else FULL
-    python = sys.version.split()[0]
+    python = f"{sys.version.split()[0]} ({os.path.realpath(sys.executable)})"
     print(f"portico bench: python {python}, {os.cpu_count()} cpus, {load_average()}")
     started = CpuClock.now()
     sections: dict[str, list[Figure]] = {}
