@@ -61,7 +61,10 @@ def export_source(revision: str, into: Path) -> Path:
     if archive.returncode != 0:
         raise SystemExit(f"git archive {revision}: {archive.stderr.decode().strip()}")
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(into, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(into, filter="data")
+        else:  # Python before 3.11.4; the archive is git's own, of this repository
+            tar.extractall(into)
     return into / "src"
 
 

@@ -1,6 +1,6 @@
 """How an execution environment's process is started, per runtime family.
 
-python3.x  -> forked from the zygote, Runtime API messages as frames on a socketpair
+python3.x  -> forked from the zygote, Runtime API messages as frames on two pipes
               (or, with forking off, a fresh interpreter speaking HTTP)
 nodejs*.x  -> `node bootstrap.js` (Portico's), HTTP Runtime API
 provided*  -> the function's own `bootstrap` (code root, then layers), HTTP Runtime API
@@ -12,7 +12,6 @@ import asyncio
 import logging
 import os
 import shutil
-import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,17 +64,19 @@ def _max_rss_kb(meta: dict[str, str]) -> int | None:
 
 
 class FramedTransport(asyncio.Protocol):
-    """The built-in bootstrap's side of the socketpair, as seen from the host."""
+    """The built-in bootstrap's channel, as seen from the host: frames read from one pipe
+    (this protocol's), invocations written to the other (`writer`)."""
 
     implicit_next = True  # the bootstrap reads the next frame as soon as it has answered
 
     def __init__(self, peer: EnvironmentPeer) -> None:
         self._peer = peer
         self._decoder = frames.FrameDecoder()
-        self._transport: asyncio.Transport | None = None
+        self._transport: asyncio.ReadTransport | None = None
+        self.writer: asyncio.WriteTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self._transport = cast(asyncio.ReadTransport, transport)  # uvloop's: no subclass
 
     def data_received(self, data: bytes) -> None:
         decoder = self._decoder
@@ -120,13 +121,20 @@ class FramedTransport(asyncio.Protocol):
         self._peer.on_channel_lost()
 
     def send_invocation(self, invocation: InvocationRequest) -> None:
-        transport = self._transport
-        if transport is not None and not transport.is_closing():
-            transport.write(invocation.frame())
+        writer = self.writer
+        if writer is not None and not writer.is_closing():
+            writer.write(invocation.frame())
 
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+        if self.writer is not None:
+            self.writer.close()
+
+
+class _PipeToEnvironment(asyncio.BaseProtocol):
+    """The protocol of the pipe the host writes invocations to: the environment's end of it
+    closing is learnt from the other pipe (`FramedTransport.connection_lost`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,21 +341,40 @@ class Launcher:
         confinement: Confinement | None,
     ) -> Launched:
         assert self._zygote is not None
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         request = {
             "env": environment("127.0.0.1:0"),
             "handler": config.handler,
             "paths": code_paths(config, self.sandbox.seen(config)),
             **self._process_settings(config, confinement),
         }
+        to_environment, from_environment = os.pipe2(os.O_CLOEXEC), os.pipe2(os.O_CLOEXEC)
         try:
-            process = await self._zygote.spawn(request, [theirs.fileno(), output_fd])
+            # The environment reads the first pipe and writes the second.
+            fds = [to_environment[0], from_environment[1], output_fd]
+            process = await self._zygote.spawn(request, fds)
+        except BaseException:
+            os.close(to_environment[1])
+            os.close(from_environment[0])
+            raise
         finally:
-            theirs.close()
+            os.close(to_environment[0])
+            os.close(from_environment[1])
         loop = asyncio.get_running_loop()
-        _transport, protocol = await loop.connect_accepted_socket(
-            lambda: FramedTransport(peer), ours
-        )
+        protocol = FramedTransport(peer)
+        reading = open(from_environment[0], "rb", buffering=0)  # noqa: SIM115 - the loop's
+        writing = open(to_environment[1], "wb", buffering=0)  # noqa: SIM115 - the loop's
+        try:
+            await loop.connect_read_pipe(lambda: protocol, reading)
+        except BaseException:
+            reading.close()
+            writing.close()
+            raise
+        try:
+            protocol.writer, _ = await loop.connect_write_pipe(_PipeToEnvironment, writing)
+        except BaseException:
+            protocol.close()  # the transport closes its pipe
+            writing.close()
+            raise
         return Launched(process, protocol)
 
     def _process_settings(

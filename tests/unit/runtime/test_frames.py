@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-import socket
+import os
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from portico.runtime.shim import frames
 
@@ -20,18 +22,21 @@ def test_decoder_handles_split_and_joined_frames() -> None:
     assert frames.FrameDecoder().feed(stream) == got
 
 
-def test_blocking_read_frame_over_a_socketpair() -> None:
-    left, right = socket.socketpair()
-    with left, right:
-        payload = b"x" * 300_000
-        sender = frames.encode(frames.INVOKE, {"k": "v"}, payload)
-        left.setblocking(True)
-        import threading
-
-        thread = threading.Thread(target=left.sendall, args=(sender,))
+def test_a_reader_reads_a_frame_larger_than_the_pipe_holds() -> None:
+    read_end, write_end = os.pipe()
+    with open(read_end, "rb", buffering=0), open(write_end, "wb", buffering=0) as writing:
+        payload = bytes(range(256)) * 1200  # 300 KiB: several times what a pipe holds
+        sent = frames.encode(frames.INVOKE, {"k": "v"}, payload)
+        sent += frames.encode(frames.INVOKE, {"k": "w"}, b"next")
+        thread = threading.Thread(target=writing.write, args=(sent,))
         thread.start()
-        assert frames.read_frame(right) == (frames.INVOKE, {"k": "v"}, payload)
+        reader = frames.FrameReader(read_end)
+        assert reader.read() == (frames.INVOKE, {"k": "v"}, payload)
+        assert reader.read() == (frames.INVOKE, {"k": "w"}, b"next")
         thread.join()
+        writing.close()
+        with pytest.raises(EOFError):
+            reader.read()
 
 
 def test_invoke_frame_carries_the_next_headers() -> None:
@@ -55,27 +60,30 @@ def _asleep(thread_id: int) -> bool:
 
 def test_a_reader_waiting_for_a_frame_sleeps_through_the_host_reading_its_answer() -> None:
     """An environment waits for its next invocation while the host reads the answer to the
-    last one. The host's read frees room in the socket and the kernel wakes whoever sleeps on
-    it: a reader asleep in recv() would wake for nothing, a trip through the scheduler (and
-    another CPU's interrupt) on every invocation."""
-    host, environment = socket.socketpair()
-    with host, environment:
-        reader = frames.FrameReader(environment)
-        environment.sendall(frames.encode(frames.RESPONSE, {frames.REQUEST_ID: "r1"}, b"x" * 4096))
-        got: list[frames.Frame] = []
-        thread = threading.Thread(target=lambda: got.append(reader.read()))
-        thread.start()
+    last one. On a socketpair the host's read freed room in the socket the environment
+    slept on, and the kernel woke it for nothing: a trip through the scheduler (and another
+    CPU's interrupt) on every invocation. On a pipe of its own, it sleeps on."""
+    to_environment, from_environment = os.pipe(), os.pipe()
+    reader = frames.FrameReader(to_environment[0])
+    answer = frames.encode(frames.RESPONSE, {frames.REQUEST_ID: "r1"}, b"x" * 4096)
+    os.write(from_environment[1], answer)
+    got: list[frames.Frame] = []
+    thread = threading.Thread(target=lambda: got.append(reader.read()))
+    thread.start()
+    try:
         assert thread.native_id is not None
         deadline = time.monotonic() + 5
         while not _asleep(thread.native_id) and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(0.05)
         before = _voluntary_switches(thread.native_id)
-        answer = host.recv(65536)  # the host takes the answer: room in the socket
-        assert answer.endswith(b"x" * 100)
+        assert os.read(from_environment[0], 65536) == answer  # the host takes the answer
         time.sleep(0.2)
         woken = _voluntary_switches(thread.native_id) - before
-        host.sendall(frames.encode(frames.INVOKE, {frames.REQUEST_ID: "r2"}, b"{}"))
+        os.write(to_environment[1], frames.encode(frames.INVOKE, {frames.REQUEST_ID: "r2"}, b"{}"))
         thread.join(5)
         assert got == [(frames.INVOKE, {frames.REQUEST_ID: "r2"}, b"{}")]
         assert woken == 0
+    finally:
+        for fd in (*to_environment, *from_environment):
+            os.close(fd)

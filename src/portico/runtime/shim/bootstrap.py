@@ -1,6 +1,6 @@
 """Portico's built-in Python bootstrap: INIT once, then answer invocations forever.
 
-It speaks the Lambda Runtime API's messages over one of two channels: frames on a socketpair
+It speaks the Lambda Runtime API's messages over one of two channels: frames on two pipes
 (environments forked from the zygote) or HTTP to `AWS_LAMBDA_RUNTIME_API` (a fresh interpreter,
 `python -m <shim>.bootstrap`). Behaviour and error shapes follow AWS's Python runtimes.
 """
@@ -18,7 +18,6 @@ import logging
 import math
 import os
 import resource
-import socket
 import sys
 import time
 import traceback
@@ -72,14 +71,22 @@ _pack_header = frames.HEADER.pack
 
 
 class FramedChannel:
-    """Frames over a socketpair shared with the host: one syscall each way per invocation."""
+    """Frames over two pipes shared with the host, one each way: one system call each way
+    per invocation."""
 
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self._reader = frames.FrameReader(sock)
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self._reader = frames.FrameReader(read_fd)
+        self._write_fd = write_fd
+
+    def _send(self, data: bytes) -> None:
+        written = os.write(self._write_fd, data)
+        if written < len(data):  # a large answer, past what the pipe holds at once
+            view = memoryview(data)
+            while written < len(data):
+                written += os.write(self._write_fd, view[written:])
 
     def ready(self) -> None:
-        self._sock.sendall(frames.encode(frames.READY, None))
+        self._send(frames.encode(frames.READY, None))
 
     def next(self) -> Invocation:
         kind, meta, body = self._reader.read()
@@ -90,7 +97,7 @@ class FramedChannel:
     def respond(self, request_id: str, body: bytes) -> None:
         # The host reads these two in this order without building a dict (see launch.py).
         meta = f"{_RESPONSE_META}{request_id}\0{frames.MAX_RSS_KB}\0{_max_rss_kb()}".encode()
-        self._sock.sendall(_pack_header(frames.RESPONSE, len(meta), len(body)) + meta + body)
+        self._send(_pack_header(frames.RESPONSE, len(meta), len(body)) + meta + body)
 
     def fail(self, request_id: str, error_type: str, body: bytes) -> None:
         meta = {
@@ -98,13 +105,13 @@ class FramedChannel:
             frames.ERROR_TYPE: error_type,
             frames.MAX_RSS_KB: _max_rss_kb(),
         }
-        self._sock.sendall(frames.encode(frames.ERROR, meta, body))
+        self._send(frames.encode(frames.ERROR, meta, body))
 
     def init_failed(self, error_type: str, body: bytes) -> None:
-        self._sock.sendall(frames.encode(frames.INIT_ERROR, {frames.ERROR_TYPE: error_type}, body))
+        self._send(frames.encode(frames.INIT_ERROR, {frames.ERROR_TYPE: error_type}, body))
 
     def out_of_memory(self) -> None:
-        self._sock.sendall(frames.encode(frames.OUT_OF_MEMORY, None))
+        self._send(frames.encode(frames.OUT_OF_MEMORY, None))
 
 
 class HttpChannel:

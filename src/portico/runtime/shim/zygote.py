@@ -2,7 +2,7 @@
 
     zygote ──fork() ahead of need──► spare: own session, warm pages; waits on a socket
     zygote ──{"op": "spare", "pid"} + fd [the spare's socket]──► host
-    host ──request + fds [channel, output]──► spare   (the cold start: one hop)
+    host ──request + fds [channel in, channel out, output]──► spare   (the cold start: one hop)
     host ──{"op": "refill"}──► zygote, which forks the next spare
     zygote ──{"op": "exited", "pid", "status"}──► host        (it reaps every child)
 
@@ -257,8 +257,8 @@ class Zygote:
         tempfile.tempdir = None
         sys.argv[:] = [""]
         bootstrap.make_streams_unbuffered()
-        channel_socket = socket.socket(fileno=channel[0])
-        bootstrap.Bootstrap(bootstrap.FramedChannel(channel_socket), request["handler"]).run()
+        read_fd, write_fd = channel
+        bootstrap.Bootstrap(bootstrap.FramedChannel(read_fd, write_fd), request["handler"]).run()
 
     def _purge_shadowed(self, paths: list[str]) -> None:
         """Forget preloaded modules that the function's own code or layers provide again."""
