@@ -14,6 +14,7 @@ import http.client
 import importlib
 import io
 import json
+import json.encoder
 import logging
 import math
 import os
@@ -22,7 +23,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 from . import frames
 from .context import LambdaContext, environment_snapshot
@@ -30,7 +31,10 @@ from .context import LambdaContext, environment_snapshot
 Handler = Callable[[Any, LambdaContext], Any]
 ERROR_LOG_INDENT = "\u00a0"
 _JSON_LOG_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_decode_json = json.JSONDecoder().decode
+_json_decoder = json.JSONDecoder()
+_decode_json = _json_decoder.decode
+# The C scanner `decode` calls, for `_decode_event`.
+_scan_json: Callable[[str, int], tuple[Any, int]] = cast(Any, _json_decoder).scan_once
 TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
 
 
@@ -66,6 +70,9 @@ def _invocation(headers: Any, body: bytes) -> Invocation:
     )
 
 
+# The meta of an invocation without client context or identity, as the host orders it
+# (`InvocationRequest.frame`).
+_USUAL_META = [frames.REQUEST_ID, frames.DEADLINE_MS, frames.FUNCTION_ARN, frames.TRACE_ID]
 _RESPONSE_META = f"{frames.REQUEST_ID}\0"
 _pack_header = frames.HEADER.pack
 
@@ -89,10 +96,13 @@ class FramedChannel:
         self._send(frames.encode(frames.READY, None))
 
     def next(self) -> Invocation:
-        kind, meta, body = self._reader.read()
+        kind, meta, body = self._reader.read_raw()
         if kind != frames.INVOKE:
             raise EOFError(f"unexpected frame kind {kind}")
-        return _invocation(meta, body)
+        parts = meta.split("\0")
+        if len(parts) == 8 and parts[::2] == _USUAL_META:  # no dict for the usual order
+            return Invocation(parts[1], int(parts[3]), parts[5], parts[7], None, None, body)
+        return _invocation(frames.decode_meta_text(meta), body)
 
     def respond(self, request_id: str, body: bytes) -> None:
         # The host reads these two in this order without building a dict (see launch.py).
@@ -265,7 +275,38 @@ class _Encoder(json.JSONEncoder):
 def _response_encoder() -> Callable[[Any], str]:
     # Python 3.12+ runtimes emit UTF-8; older ones escape non-ASCII characters.
     modern = os.environ.get("AWS_EXECUTION_ENV", "") >= "AWS_Lambda_python3.12"
-    return _Encoder(ensure_ascii=not modern, allow_nan=True).encode
+    encoder = _Encoder(ensure_ascii=not modern, allow_nan=True)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    # What `encoder.encode` makes on every call, made once: the C encoder, its markers (of
+    # the containers being encoded, against circular references) emptied after each failure.
+    markers: dict[int, Any] = {}
+    strings = json.encoder.encode_basestring if modern else json.encoder.encode_basestring_ascii
+    try:
+        encode_once = make(markers, encoder.default, strings, None, ": ", ", ", False, False, True)
+    except TypeError:  # another Python's signature
+        return encoder.encode
+
+    def encode(value: Any) -> str:
+        try:
+            return "".join(encode_once(value, 0))
+        except BaseException:
+            markers.clear()
+            raise
+
+    return encode
+
+
+def _decode_event(body: bytes) -> Any:
+    """`json.loads` of the event: the C scanner at once, the decoder's own way (whitespace
+    around the value, its errors) when the scanner does not end at the end."""
+    text = body.decode()
+    try:
+        value, end = _scan_json(text, 0)
+    except StopIteration:
+        end = -1
+    return value if end == len(text) else _decode_json(text)
 
 
 class RequestIdFilter(logging.Filter):
@@ -443,7 +484,7 @@ class Bootstrap:
             self.environment,
         )
         try:
-            event = _decode_json(invocation.body.decode()) if invocation.body else None
+            event = _decode_event(invocation.body) if invocation.body else None
         except ValueError as exc:
             raise Fault("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}") from None
         result = handler(event, context)

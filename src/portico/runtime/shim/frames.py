@@ -52,10 +52,6 @@ def encode_meta(meta: dict[str, Any]) -> bytes:
     return "\0".join(parts).encode()
 
 
-def decode_meta(raw: bytes | bytearray) -> dict[str, str]:
-    return decode_meta_text(raw.decode())
-
-
 def decode_meta_text(text: str) -> dict[str, str]:
     if not text:
         return {}
@@ -120,6 +116,11 @@ class FrameReader:
         self._pending = b""
 
     def read(self) -> Frame:
+        kind, meta, body = self.read_raw()
+        return kind, decode_meta_text(meta), body
+
+    def read_raw(self) -> RawFrame:
+        """A whole frame, its meta left as text."""
         data = self._pending
         while len(data) < HEADER.size:
             data += self._read(65536)
@@ -129,8 +130,7 @@ class FrameReader:
             data = self._read_rest(data, end)
         self._pending = data[end:]
         meta_end = HEADER.size + meta_len
-        meta = decode_meta(data[HEADER.size : meta_end]) if meta_len else {}
-        return kind, meta, data[meta_end:end]
+        return kind, data[HEADER.size : meta_end].decode(), data[meta_end:end]
 
     def _read(self, size: int) -> bytes:
         chunk = os.read(self._fd, size)
