@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import marshal
 import os
@@ -187,6 +188,9 @@ def _write_frame(stream: BinaryIO, value: Any) -> None:
 def serve(repository: LogsRepository, requests: BinaryIO, answers: BinaryIO) -> None:
     """Store each flush read from `requests` and answer it, until `requests` ends."""
     while (frame := _read_frame(requests)) is not None:
+        # A flush makes thousands of tuples and lists, freed when it is stored, and no cycle:
+        # the collector's passes over them while they live were 4% of the writer's CPU.
+        gc.disable()
         ingestion_time, batches = marshal.loads(frame)  # noqa: S302 - from our own server
         try:
             repository.append(_from_wire(batches), ingestion_time)
@@ -197,6 +201,8 @@ def serve(repository: LogsRepository, requests: BinaryIO, answers: BinaryIO) -> 
             _write_frame(answers, f"the log writer failed: {type(exc).__name__}: {exc}")
         else:
             _write_frame(answers, None)
+        finally:
+            gc.enable()
 
 
 def _schedule_as_batch_work() -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import io
+import marshal
 import os
 import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import pytest_asyncio
@@ -24,8 +27,8 @@ from portico.services.logs.models import GroupRef
 from portico.services.logs.provider import LogsProvider
 from portico.services.logs.repository import Batch, LogsRepository
 from portico.services.logs.sink import StoreLogSink
-from portico.services.logs.writer import LogWriter, ProcessWriter, open_store
-from portico.store import ManualClock
+from portico.services.logs.writer import LENGTH, LogWriter, ProcessWriter, open_store, serve
+from portico.store import ManualClock, StoreError
 from portico.store.sqlite.database import SqliteDatabase, open_database
 
 pytestmark = pytest.mark.asyncio
@@ -431,3 +434,26 @@ async def test_a_flush_keeps_its_statement_journals_in_memory(tmp_path: Path) ->
     finally:
         database.close()
     assert spilled == set()
+
+
+async def test_the_writer_stores_a_flush_with_the_collector_off_and_turns_it_back_on(
+    tmp_path: Path,
+) -> None:
+    """A flush's thousands of short-lived tuples hold no cycle: the collector's passes over
+    them would be work for nothing. It is back on between flushes, and after a failed one."""
+    seen: list[bool] = []
+
+    class Repository:
+        def append(self, batches: Any, ingestion_time: int) -> None:
+            seen.append(gc.isenabled())
+            if len(seen) == 2:
+                raise StoreError("the second flush fails")
+
+    flush = marshal.dumps((1_700_000_000_000, []))
+    requests = io.BytesIO((LENGTH.pack(len(flush)) + flush) * 3)
+    answers = io.BytesIO()
+    assert gc.isenabled()
+    serve(cast(LogsRepository, Repository()), requests, answers)
+    assert seen == [False, False, False]
+    assert gc.isenabled()
+    assert answers.getvalue().count(marshal.dumps(None)) >= 2
