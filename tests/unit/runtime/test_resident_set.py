@@ -1,0 +1,56 @@
+"""An environment's resident set, as its memory watchdog reads it: through a descriptor kept
+open on the process's statm, which follows the process and not its pid."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from portico.runtime.environment import _ResidentSet
+
+
+def _statm_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+
+
+def test_each_look_reads_the_resident_set_anew() -> None:
+    code = (
+        "import sys\nprint('ready', flush=True)\nkept = []\n"
+        "for line in sys.stdin:\n    kept.append(bytearray(64 << 20))\n"
+        "    print('grown', flush=True)\n"
+    )
+    grower = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert grower.stdin is not None and grower.stdout is not None
+    resident = _ResidentSet(grower.pid)
+    try:
+        assert grower.stdout.readline() == "ready\n"
+        before = resident.kb()
+        assert before is not None and abs(before - _statm_kb(grower.pid)) < 1024
+        grower.stdin.write("grow\n")
+        grower.stdin.flush()
+        assert grower.stdout.readline() == "grown\n"
+        after = resident.kb()
+        assert after is not None and after > before + 60 * 1024  # 64 MiB written
+    finally:
+        grower.kill()
+        grower.wait()
+        grower.stdin.close()
+        grower.stdout.close()
+        resident.close()
+
+
+def test_a_process_gone_reads_as_unknown() -> None:
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    resident = _ResidentSet(process.pid)
+    try:
+        assert resident.kb()
+        process.kill()
+        process.wait()
+        assert resident.kb() is None
+    finally:
+        resident.close()
+    resident.close()  # twice: nothing left to close
