@@ -6,7 +6,7 @@ same run on the same machine.
     os.fork of this process + a byte on a pipe  cold start: new environment -> response
     fresh interpreter runs the handler          (compared with both)
     direct call, json in and out                warm invoke p50/p99, sequential rate
-    socketpair round trip to a warm child       (compared with both)
+    pipe round trip to a warm child             (compared with both)
     -                                           8 concurrent callers: rate
     warm invoke (the runtime only);             Invoke through `portico up`: HTTP + SigV4
     uvicorn answering a constant (HTTP floor)   (bench/wire.py): p50/p99, rate, 8 callers
@@ -31,7 +31,6 @@ import importlib.util
 import json
 import os
 import resource
-import socket
 import struct
 import subprocess
 import sys
@@ -154,10 +153,10 @@ def direct_call(handler: Handler, payload: bytes = PAYLOAD) -> bytes:
     return json.dumps(handler(json.loads(payload), None)).encode()
 
 
-def recv_exactly(sock: socket.socket, size: int) -> bytes:
+def read_exactly(fd: int, size: int) -> bytes:
     chunks = []
     while size:
-        chunk = sock.recv(size)
+        chunk = os.read(fd, size)
         if not chunk:
             raise EOFError("peer closed")
         chunks.append(chunk)
@@ -166,43 +165,48 @@ def recv_exactly(sock: socket.socket, size: int) -> bytes:
 
 
 class PipeFloor:
-    """A forked child answering length-prefixed requests: the simplest IPC loop that still
-    decodes, calls and encodes. Forked before the event loop starts."""
+    """A forked child answering length-prefixed requests on a pipe each way, as Portico's
+    environments do: the simplest IPC loop that still decodes, calls and encodes. Forked
+    before the event loop starts."""
 
     def __init__(self, handler: Handler) -> None:
-        self._sock, theirs = socket.socketpair()
+        to_child, from_child = os.pipe(), os.pipe()
         self._pid = os.fork()
         if self._pid == 0:
-            self._sock.close()
-            _serve(theirs, handler)
+            os.close(to_child[1])
+            os.close(from_child[0])
+            _serve(to_child[0], from_child[1], handler)
             os._exit(0)
-        theirs.close()
+        os.close(to_child[0])
+        os.close(from_child[1])
+        self._write, self._read = to_child[1], from_child[0]
 
     def round_trip(self, payload: bytes = PAYLOAD) -> bytes:
-        self._sock.sendall(LENGTH.pack(len(payload)) + payload)
-        (size,) = LENGTH.unpack(recv_exactly(self._sock, LENGTH.size))
-        return recv_exactly(self._sock, size)
+        os.write(self._write, LENGTH.pack(len(payload)) + payload)
+        (size,) = LENGTH.unpack(read_exactly(self._read, LENGTH.size))
+        return read_exactly(self._read, size)
 
     def child_cpu_ns(self) -> int:
         """The child's CPU time so far (an empty request asks for it)."""
         return int(self.round_trip(b""))
 
     def close(self) -> None:
-        self._sock.close()
+        os.close(self._write)
+        os.close(self._read)
         os.waitpid(self._pid, 0)
 
 
-def _serve(sock: socket.socket, handler: Handler) -> None:
+def _serve(requests: int, answers: int, handler: Handler) -> None:
     while True:
         try:
-            (size,) = LENGTH.unpack(recv_exactly(sock, LENGTH.size))
+            (size,) = LENGTH.unpack(read_exactly(requests, LENGTH.size))
         except EOFError:
             return
         if size == 0:
             body = str(time.process_time_ns()).encode()
         else:
-            body = direct_call(handler, recv_exactly(sock, size))
-        sock.sendall(LENGTH.pack(len(body)) + body)
+            body = direct_call(handler, read_exactly(requests, size))
+        os.write(answers, LENGTH.pack(len(body)) + body)
 
 
 @dataclass
