@@ -48,3 +48,24 @@ async def test_handler_in_a_sub_package(runtime: Runtime, make_function: MakeFun
     )
     result = await runtime.invoke(config, b'"x"')
     assert json.loads(result.payload) == "deep:x"
+
+
+async def test_events_and_answers_many_times_what_a_pipe_holds(
+    runtime: Runtime, make_function: MakeFunction
+) -> None:
+    """An environment's channel is two pipes (64 KiB each at a time): a 5 MiB event and a
+    5 MiB answer cross them whole, in both directions, invocation after invocation."""
+    config = make_function(
+        {
+            "app.py": (
+                "def handler(event, context):\n"
+                "    return {'size': len(event['data']), 'back': event['data'][::-1]}\n"
+            )
+        }
+    )
+    for fill in "ab":
+        data = (fill + "0123456789") * (5 * 1024 * 1024 // 11)
+        result = await runtime.invoke(config, json.dumps({"data": data}).encode())
+        answer = json.loads(result.payload)
+        assert result.function_error is None
+        assert answer == {"size": len(data), "back": data[::-1]}
