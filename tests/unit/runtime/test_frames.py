@@ -31,8 +31,8 @@ def test_a_reader_reads_a_frame_larger_than_the_pipe_holds() -> None:
         thread = threading.Thread(target=writing.write, args=(sent,))
         thread.start()
         reader = frames.FrameReader(read_end)
-        assert reader.read() == (frames.INVOKE, {"k": "v"}, payload)
-        assert reader.read() == (frames.INVOKE, {"k": "w"}, b"next")
+        assert reader.read() == (frames.INVOKE, "k\0v", payload)
+        assert reader.read() == (frames.INVOKE, "k\0w", b"next")
         thread.join()
         writing.close()
         with pytest.raises(EOFError):
@@ -67,7 +67,7 @@ def test_a_reader_waiting_for_a_frame_sleeps_through_the_host_reading_its_answer
     reader = frames.FrameReader(to_environment[0])
     answer = frames.encode(frames.RESPONSE, {frames.REQUEST_ID: "r1"}, b"x" * 4096)
     os.write(from_environment[1], answer)
-    got: list[frames.Frame] = []
+    got: list[frames.RawFrame] = []
     thread = threading.Thread(target=lambda: got.append(reader.read()))
     thread.start()
     try:
@@ -82,7 +82,7 @@ def test_a_reader_waiting_for_a_frame_sleeps_through_the_host_reading_its_answer
         woken = _voluntary_switches(thread.native_id) - before
         os.write(to_environment[1], frames.encode(frames.INVOKE, {frames.REQUEST_ID: "r2"}, b"{}"))
         thread.join(5)
-        assert got == [(frames.INVOKE, {frames.REQUEST_ID: "r2"}, b"{}")]
+        assert got == [(frames.INVOKE, f"{frames.REQUEST_ID}\0r2", b"{}")]
         assert woken == 0
     finally:
         for fd in (*to_environment, *from_environment):

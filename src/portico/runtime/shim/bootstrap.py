@@ -96,7 +96,7 @@ class FramedChannel:
         self._send(frames.encode(frames.READY, None))
 
     def next(self) -> Invocation:
-        kind, meta, body = self._reader.read_raw()
+        kind, meta, body = self._reader.read()
         if kind != frames.INVOKE:
             raise EOFError(f"unexpected frame kind {kind}")
         parts = meta.split("\0")

@@ -115,12 +115,8 @@ class FrameReader:
         self._fd = fd
         self._pending = b""
 
-    def read(self) -> Frame:
-        kind, meta, body = self.read_raw()
-        return kind, decode_meta_text(meta), body
-
-    def read_raw(self) -> RawFrame:
-        """A whole frame, its meta left as text."""
+    def read(self) -> RawFrame:
+        """A whole frame, its meta left as text (the caller may not need all of it)."""
         data = self._pending
         while len(data) < HEADER.size:
             data += self._read(65536)
