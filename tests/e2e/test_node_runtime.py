@@ -79,6 +79,8 @@ async def test_async_handler_keeps_module_state_across_warm_invokes(
     assert first.cold_start and first.init_duration_ms is not None
     assert not second.cold_start and second.init_duration_ms is None
     assert first.function_error is None and first.status == "success"
+    # Node reports no peak of its own: REPORT's Max Memory Used is the process's VmHWM.
+    assert 10 < first.max_memory_used_mb <= second.max_memory_used_mb < 128
 
 
 async def test_callback_answers_once_the_event_loop_is_empty(

@@ -76,38 +76,40 @@ class InitFailed(Exception):
 
 
 class _ResidentSet:
-    """A process's resident set size, read from /proc/<pid>/statm through a descriptor kept
-    open: one pread() a look. Opened afresh, the file took eight system calls and a Python
-    file object each time, and a busy environment is looked at every 10 ms. The descriptor
-    stays with the process it was opened for, whatever later takes its pid."""
+    """A process's resident set size, now (`/proc/<pid>/statm`) and at its peak (`VmHWM` in
+    `/proc/<pid>/status`), each read through a descriptor kept open: one pread() a look.
+    Opened afresh, a file took eight system calls and a Python file object each time, and a
+    busy environment is looked at every 10 ms (and, for runtimes that do not report their
+    peak, once an invocation). The descriptors stay with the process they were opened for,
+    whatever later takes its pid."""
 
     def __init__(self, pid: int) -> None:
-        self._path = f"/proc/{pid}/statm"
-        self._fd: int | None = None
+        self._folder = f"/proc/{pid}/"
+        self._fds: dict[str, int] = {}
 
     def kb(self) -> int | None:
         try:
-            if self._fd is None:
-                self._fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
-            return int(os.pread(self._fd, 128, 0).split()[1]) * _PAGE_KB
+            return int(self._read("statm", 128).split()[1]) * _PAGE_KB
         except (OSError, ValueError, IndexError):
             return None
 
+    def peak_kb(self) -> int | None:
+        try:
+            status = self._read("status", 8192)
+            return int(status[status.index(b"\nVmHWM:") + 8 :].split(None, 1)[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _read(self, name: str, size: int) -> bytes:
+        fd = self._fds.get(name)
+        if fd is None:
+            fd = self._fds[name] = os.open(self._folder + name, os.O_RDONLY | os.O_CLOEXEC)
+        return os.pread(fd, size, 0)
+
     def close(self) -> None:
-        fd, self._fd = self._fd, None
-        if fd is not None:
+        fds, self._fds = self._fds, {}
+        for fd in fds.values():
             os.close(fd)
-
-
-def _peak_rss_kb(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
 
 
 class ExecutionEnvironment:
@@ -399,8 +401,8 @@ class ExecutionEnvironment:
         if self._out_of_memory:
             return self.config.memory_size
         kb = outcome.max_rss_kb
-        if kb is None and self._process is not None:
-            kb = _peak_rss_kb(self._process.pid)
+        if kb is None and self._resident is not None:
+            kb = self._resident.peak_kb()
         return -(-(kb or 0) // 1024)
 
     # -- what the runtime said (RuntimePeer) ---------------------------------------------

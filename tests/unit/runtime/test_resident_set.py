@@ -1,5 +1,6 @@
-"""An environment's resident set, as its memory watchdog reads it: through a descriptor kept
-open on the process's statm, which follows the process and not its pid."""
+"""An environment's resident set, as its memory watchdog and its REPORT read it: through
+descriptors kept open on the process's statm and status, which follow the process and not
+its pid."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ def _statm_kb(pid: int) -> int:
 def test_each_look_reads_the_resident_set_anew() -> None:
     code = (
         "import sys\nprint('ready', flush=True)\nkept = []\n"
-        "for line in sys.stdin:\n    kept.append(bytearray(64 << 20))\n"
-        "    print('grown', flush=True)\n"
+        "for line in sys.stdin:\n"
+        "    kept.append(bytearray(64 << 20)) if line == 'grow\\n' else kept.clear()\n"
+        "    print('done', flush=True)\n"
     )
     grower = subprocess.Popen(
         [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -32,9 +34,17 @@ def test_each_look_reads_the_resident_set_anew() -> None:
         assert before is not None and abs(before - _statm_kb(grower.pid)) < 1024
         grower.stdin.write("grow\n")
         grower.stdin.flush()
-        assert grower.stdout.readline() == "grown\n"
+        assert grower.stdout.readline() == "done\n"
         after = resident.kb()
         assert after is not None and after > before + 60 * 1024  # 64 MiB written
+        peak = resident.peak_kb()
+        assert peak is not None and peak >= after
+        grower.stdin.write("free\n")
+        grower.stdin.flush()
+        assert grower.stdout.readline() == "done\n"
+        now = resident.kb()
+        assert now is not None and now < after - 60 * 1024
+        assert (resident.peak_kb() or 0) > now + 60 * 1024  # the peak stays
     finally:
         grower.kill()
         grower.wait()
@@ -47,10 +57,10 @@ def test_a_process_gone_reads_as_unknown() -> None:
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     resident = _ResidentSet(process.pid)
     try:
-        assert resident.kb()
+        assert resident.kb() and resident.peak_kb()
         process.kill()
         process.wait()
-        assert resident.kb() is None
+        assert resident.kb() is None and resident.peak_kb() is None
     finally:
         resident.close()
     resident.close()  # twice: nothing left to close
