@@ -12,6 +12,12 @@ It also lets the application answer a request without the ASGI cycle (`DirectApp
 no messages, the answer written from whichever callback has it. The HTTP APIs' requests to
 functions go that way, the hottest path of the server; uvicorn keeps the connection all the
 same (keep-alive, pipelining, shutdown).
+
+On that path every call counts: the protocol reads a request's head in its own callbacks,
+which do what uvicorn's do (the same scope, the same cycle) and its bounds' work in one call
+each, and a cycle gets the event an ASGI task waits on only when it has an ASGI task.
+uvicorn's version is pinned for that (`pyproject.toml`); `tests/unit/test_direct_answers.py`
+compares the scopes of both protocols.
 """
 
 from __future__ import annotations
@@ -22,10 +28,13 @@ import fcntl
 import socket
 import struct
 import termios
+import urllib.parse
 from collections.abc import Callable
 from functools import partial
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
+import httptools
+from uvicorn.protocols.http.flow_control import service_unavailable
 from uvicorn.protocols.http.httptools_impl import (
     STATUS_LINE,
     HttpToolsProtocol,
@@ -59,6 +68,19 @@ Respond = Callable[[int, list[tuple[bytes, bytes]], bytes], None]
 """(status, headers, body): the whole answer, sent at once. Header names are lower case and
 names and values valid (no CR, LF or other control character); Content-Length is among them
 unless the status is 204 or 304. To a HEAD request, the body is not sent."""
+
+
+class _NoEvent:
+    """A cycle's message event while no ASGI task can wait on it: uvicorn sets it as a body
+    comes and as the request ends, which concerns nobody until a task reads the body
+    (`_start_asgi_cycle` gives the cycle a real event then). One `asyncio.Event` fewer a
+    request answered directly, and its two `set()` calls cost nothing."""
+
+    def set(self) -> None:
+        pass
+
+
+_NO_EVENT: Any = _NoEvent()
 
 
 class DirectAnswer(Protocol):
@@ -107,23 +129,52 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.head_started = self.loop.time()
 
     def data_received(self, data: bytes) -> None:
+        """uvicorn's, with the head's bytes counted. uvicorn's keep-alive timer is never armed
+        here (the server's sweep times idle connections out), so there is none to cancel."""
         self.idle_since = None
         if self._refused:
             return
         self._received = len(data)
-        super().data_received(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
         if self._in_head and not self._refused:
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEAD_BYTES:
                 self._refuse_head()
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        """uvicorn's (a new scope), and the head's start noted."""
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
+        self.scope = {  # type: ignore[typeddict-item]
+            "type": "http",
+            "asgi": {"version": self.asgi_version, "spec_version": "2.3"},
+            "http_version": "1.1",
+            "server": self.server,
+            "client": self.client,
+            "scheme": self.scheme,  # type: ignore[typeddict-item]
+            "root_path": self.root_path,
+            "headers": self.headers,
+            "state": self.app_state.copy(),
+        }
         self._in_head = True
         self._head_bytes = 0
         self.head_started = self.loop.time()
 
     def on_headers_complete(self) -> None:
+        """The head measured, then uvicorn's: the scope completed and a cycle made, whose
+        message event is `_NO_EVENT` until it has an ASGI task."""
         self._in_head = False
         self.head_started = None
         if self._refused:
@@ -133,9 +184,50 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if may_be_over and self._head_size() > MAX_HEAD_BYTES:
             self._refuse_head()
             return
-        super().on_headers_complete()
-        if not self.parser.should_upgrade():
-            self.body_moved = self.loop.time()  # until the message is complete
+        parser = self.parser
+        http_version = parser.get_http_version()
+        scope = self.scope
+        scope["method"] = parser.get_method().decode("ascii")
+        if http_version != "1.1":
+            scope["http_version"] = http_version
+        if parser.should_upgrade() and self._should_upgrade():
+            return
+        parsed_url = httptools.parse_url(self.url)
+        raw_path = parsed_url.path
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = urllib.parse.unquote(path)
+        root_path = self.root_path
+        scope["path"] = root_path + path
+        scope["raw_path"] = root_path.encode("ascii") + raw_path if root_path else raw_path
+        scope["query_string"] = parsed_url.query or b""
+        existing_cycle = self.cycle
+        self.cycle = cycle = RequestResponseCycle(
+            scope=scope,
+            transport=self.transport,
+            flow=self.flow,
+            logger=self.logger,
+            access_logger=self.access_logger,
+            access_log=self.access_log,
+            default_headers=self.server_state.default_headers,
+            message_event=_NO_EVENT,
+            expect_100_continue=self.expect_100_continue,
+            keep_alive=http_version != "1.0" and parser.should_keep_alive(),
+            on_response=self.on_response_complete,
+        )
+        app = self.app
+        if self.limit_concurrency is not None and (
+            len(self.connections) >= self.limit_concurrency
+            or len(self.tasks) >= self.limit_concurrency
+        ):
+            app = service_unavailable
+            self.logger.warning("Exceeded concurrency limit.")
+        if existing_cycle is None or existing_cycle.response_complete:
+            self._start_asgi_task(cycle, app)
+        else:
+            self.flow.pause_reading()
+            self.pipeline.appendleft((cycle, app))
+        self.body_moved = self.loop.time()  # until the message is complete
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:
@@ -144,14 +236,21 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             direct = self._direct
             if direct is not None and len(direct[0].body) > DIRECT_BODY_BYTES:
                 self._direct = None
-                super()._start_asgi_task(direct[0], direct[1])
+                self._start_asgi_cycle(direct[0], direct[1])
 
     def on_message_complete(self) -> None:
+        """uvicorn's; then a request to answer directly is answered, its body whole."""
         self.body_moved = None
-        if not self._refused:
-            super().on_message_complete()
-            if self._direct is not None and self._direct[0] is self.cycle:
-                self._answer_directly()
+        if self._refused:
+            return
+        cycle = self.cycle
+        if cycle.response_complete or (self.parser.should_upgrade() and self._should_upgrade()):
+            return
+        cycle.more_body = False
+        cycle.message_event.set()
+        direct = self._direct
+        if direct is not None and direct[0] is cycle:
+            self._answer_directly()
 
     # -- answers without the ASGI cycle ---------------------------------------------------
 
@@ -166,13 +265,21 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         direct = getattr(app, "direct", None)
         answer = None
         if direct is not None and not cycle.waiting_for_100_continue:
-            answer = direct(cast("dict[str, Any]", cycle.scope))
+            answer = direct(cycle.scope)
         if answer is None:
-            super()._start_asgi_task(cycle, app)
+            self._start_asgi_cycle(cycle, app)
             return
         self._direct = (cycle, app, answer)
         if not cycle.more_body:  # queued behind another, it came whole
             self._answer_directly()
+
+    def _start_asgi_cycle(self, cycle: RequestResponseCycle, app: Any) -> None:
+        """uvicorn's ASGI task for `cycle`, with the event it waits on: set if uvicorn would
+        have set it by now (some body came, the request ended, the client left)."""
+        event = cycle.message_event = asyncio.Event()
+        if cycle.body or not cycle.more_body or cycle.disconnected:
+            event.set()
+        super()._start_asgi_task(cycle, app)
 
     def _answer_directly(self) -> None:
         direct, self._direct = self._direct, None
@@ -180,7 +287,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             return
         cycle, _app, answer = direct
         try:
-            scope = cast("dict[str, Any]", cycle.scope)
+            scope: dict[str, Any] = cycle.scope  # type: ignore[assignment]
             answer(scope, bytes(cycle.body), partial(self._respond, cycle))
         except Exception as exc:  # uvicorn's answer to an application's fault
             self.logger.error("Exception in ASGI application\n", exc_info=exc)
@@ -220,7 +327,6 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             transport.write(b"".join(content))
             transport.write(body)
         cycle.response_complete = True
-        cycle.message_event.set()
         if not cycle.keep_alive:
             transport.close()
         cycle.on_response()

@@ -12,8 +12,11 @@ from functools import partial
 from typing import Any
 
 import pytest
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from portico.http_bounds import DIRECT_BODY_BYTES, JOINED_BODY_BYTES, Respond
+from portico.server import _bind
 from tests.unit.test_server_request_timeouts import run, serving, start_serving
 
 
@@ -113,18 +116,118 @@ def test_pipelined_requests_are_answered_in_order_whichever_way_each_goes() -> N
     async def body() -> None:
         async with serving(app, request_timeout=30) as (host, port):
             reader, writer = await asyncio.open_connection(host, port)
-            # One write: a slow direct answer, an ASGI one and a direct one queued behind it.
-            writer.write(get("/direct/slow") + get("/asgi") + get("/direct/fast"))
-            answers = [await read_answer(reader) for _ in range(3)]
+            # One write: a slow direct answer, then queued behind it ASGI ones (one whose body
+            # came whole while it waited, one without) and a direct one.
+            writer.write(
+                get("/direct/slow")
+                + get("/asgi/body", "content-length: 5", method="POST")
+                + b"12345"
+                + get("/asgi")
+                + get("/direct/fast")
+            )
+            answers = [await read_answer(reader) for _ in range(4)]
             assert [content for _status, _headers, content in answers] == [
                 b"direct 0",
+                b"asgi 5",
                 b"asgi 0",
                 b"direct 0",
             ]
             writer.close()
 
     run(body)
-    assert app.ways == [("direct", "/direct/slow"), ("asgi", "/asgi"), ("direct", "/direct/fast")]
+    assert app.ways == [
+        ("direct", "/direct/slow"),
+        ("asgi", "/asgi/body"),
+        ("asgi", "/asgi"),
+        ("direct", "/direct/fast"),
+    ]
+
+
+class ScopeRecorder:
+    """Keeps the scope of each request, whichever way it goes (`/direct...` directly), and
+    answers `ok`."""
+
+    def __init__(self) -> None:
+        self.scopes: list[dict[str, Any]] = []
+
+    async def __call__(
+        self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any
+    ) -> None:
+        if scope["type"] != "http":
+            return
+        self.scopes.append(dict(scope))
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": _OK_HEADERS})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    def direct(self, scope: dict[str, Any]) -> Any:
+        if not scope["path"].startswith("/direct"):
+            return None
+        return self._answer
+
+    def _answer(self, scope: dict[str, Any], body: bytes, respond: Respond) -> None:
+        self.scopes.append(dict(scope))
+        respond(200, _OK_HEADERS, b"ok")
+
+
+_OK_HEADERS = [(b"content-length", b"2")]
+_SCOPED_REQUESTS = [
+    get("/direct/a%20b/c%2Fd", "X-Mixed-Case: Value", "accept: */*") + b"",
+    b"GET /direct/q?x=1&y=%2F&z HTTP/1.1\r\nhost: portico\r\n\r\n",
+    get("/direct/one-oh", version="1.0"),
+    get("/direct/body", "content-length: 3", method="POST") + b"abc",
+    b"GET http://portico/direct/absolute?q=1 HTTP/1.1\r\nhost: portico\r\n\r\n",
+    get("/asgi/%7Euser", "Content-Type: text/plain", method="DELETE"),
+    get("/direct/expect", "content-length: 1", "expect: 100-continue"),
+]
+
+
+async def _scopes_of(app: ScopeRecorder, address: tuple[str, int]) -> list[dict[str, Any]]:
+    for request in _SCOPED_REQUESTS:
+        reader, writer = await asyncio.open_connection(*address)
+        writer.write(request)
+        if b"100-continue" in request:
+            assert await asyncio.wait_for(reader.readline(), 5) == b"HTTP/1.1 100 Continue\r\n"
+            await asyncio.wait_for(reader.readline(), 5)
+            writer.write(b"x")
+        assert (await read_answer(reader))[2] == b"ok"
+        writer.close()
+    # Which ports serve and ask differ from one server to the other; the rest may not.
+    return [{**scope, "server": None, "client": None} for scope in app.scopes]
+
+
+def test_a_request_gets_the_scope_uvicorns_protocol_gives_it() -> None:
+    """Portico's protocol reads heads in its own callbacks: the scopes they make, for requests
+    answered either way, are those uvicorn's own protocol makes."""
+    ours, theirs = ScopeRecorder(), ScopeRecorder()
+
+    async def body() -> None:
+        async with serving(ours, request_timeout=30) as address:
+            ours_scopes = await _scopes_of(ours, address)
+        [sock] = _bind("127.0.0.1", 0, 64)
+        config = uvicorn.Config(
+            theirs, http=HttpToolsProtocol, lifespan="off", log_level="error", loop="none"
+        )
+        config.proxy_headers = False
+        server = uvicorn.Server(config)
+        task = asyncio.ensure_future(server.serve(sockets=[sock]))
+        while not server.started:
+            await asyncio.sleep(0.01)
+        try:
+            theirs_scopes = await _scopes_of(theirs, sock.getsockname()[:2])
+        finally:
+            server.should_exit = True
+            await task
+        assert len(ours_scopes) == len(_SCOPED_REQUESTS)
+        assert ours_scopes == theirs_scopes
+
+    run(body)
+    assert ours.scopes[0]["path"] == "/direct/a b/c/d"
+    assert ours.scopes[0]["raw_path"] == b"/direct/a%20b/c%2Fd"
+    assert ours.scopes[1]["query_string"] == b"x=1&y=%2F&z"
+    assert ours.scopes[2]["http_version"] == "1.0"
+    assert ours.scopes[5]["method"] == "DELETE"
 
 
 # struct tcp_info (linux/tcp.h): tcpi_data_segs_in, the segments received that carried data.
