@@ -150,13 +150,10 @@ class Runtime:
         self._in_flight[function_name] += 1
         self._in_flight_total += 1
 
-        def release() -> None:
+        def finished(result: InvocationResult | BaseException) -> None:
             self._in_flight[function_name] -= 1
             self._in_flight_total -= 1
             pool.give_back(env)
-
-        def finished(result: InvocationResult | BaseException) -> None:
-            release()
             then(result)
 
         try:
@@ -164,7 +161,9 @@ class Runtime:
                 self._request(config, payload, self._ids.request_id(), qualifier), finished
             )
         except BaseException:  # nothing was sent: the invocation never began
-            release()
+            self._in_flight[function_name] -= 1
+            self._in_flight_total -= 1
+            pool.give_back(env)
             raise
         return True
 
