@@ -63,9 +63,19 @@ class TokenBucket:
 
     def take(self) -> bool:
         """Take a token if there is one: whether the request is admitted."""
-        if not self.has_token():
+        if self.closed:
             return False
-        self._tokens -= 1
+        # `_refill`, inline: every request takes from the account's bucket.
+        moment = self._now()
+        elapsed = moment - self._updated
+        tokens = self._tokens
+        if elapsed > 0:
+            tokens = min(self._burst, tokens + elapsed * self._rate)
+            self._updated = moment
+        if tokens < 1:
+            self._tokens = tokens
+            return False
+        self._tokens = tokens - 1
         return True
 
     def _refill(self) -> None:
@@ -154,7 +164,8 @@ class StageThrottle:
     def admit(self, route_key: str) -> bool:
         """Whether a request to `route_key` may go on; it then counts against the account's
         bucket and its route's. A refused request takes no token."""
-        route = self._bucket(route_key)
+        buckets = self._buckets
+        route = buckets[route_key] if route_key in buckets else self._bucket(route_key)
         if route is not None and not route.has_token():
             return False
         if self._account is not None and not self._account.take():

@@ -28,15 +28,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 INVOKE = "lambda:InvokeFunction"
 INVOKE_URL = "lambda:InvokeFunctionUrl"
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceSource:
-    """An AWS service invoking on behalf of one of its resources."""
+class ServiceSource(NamedTuple):
+    """An AWS service invoking on behalf of one of its resources. A tuple: it is part of the
+    key every invocation's permission is looked up by, and a tuple hashes without a call to
+    Python (a frozen dataclass's hash is a Python method)."""
 
     service: str  # e.g. "apigateway.amazonaws.com"
     source_arn: str
