@@ -207,11 +207,12 @@ def encode_body(body: bytes, content_type: str | None) -> tuple[str | None, bool
 
 def clf_time(epoch_ms: int) -> str:
     """`12/Mar/2020:19:03:58 +0000` (Common Log Format, UTC, month names not localised)."""
-    return _clf_second(epoch_ms // 1000)
+    return clf_second(epoch_ms // 1000)
 
 
 @functools.lru_cache(maxsize=8)  # every request of the same second shares the text
-def _clf_second(epoch_seconds: int) -> str:
+def clf_second(epoch_seconds: int) -> str:
+    """`clf_time` of a second since the epoch."""
     moment = time.gmtime(epoch_seconds)
     return (
         f"{moment.tm_mday:02d}/{_MONTHS[moment.tm_mon - 1]}/{moment.tm_year}:"

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from portico.gateway.http_events import (
-    clf_time,
+    clf_second,
     encode_body,
     headers_and_cookies,
     query_parameters,
@@ -30,6 +30,8 @@ TraceRoot = Callable[[], str]
 _dumps = orjson.dumps
 _BASE64 = b',"isBase64Encoded":true'
 _TEXT = b',"isBase64Encoded":false'
+# The event's `protocol`, encoded, by the scope's HTTP version.
+_PROTOCOLS = {version: _dumps(f"HTTP/{version}") for version in ("1.0", "1.1", "2")}
 
 
 def request_headers(scope: Scope, source_ip: str, trace_root: TraceRoot) -> list[tuple[str, str]]:
@@ -122,7 +124,8 @@ class V2EventEncoder:
         path) with its whole `body`, as compact JSON; TypeError, as `orjson.dumps` raises,
         for what only the standard library encodes (none of what a server reads off the wire
         is such)."""
-        address = source_ip(scope)
+        client = scope.get("client")
+        address = str(client[0]) if client else ""
         raw: list[tuple[bytes, bytes]] = scope["headers"]
         # ASGI's header names are lower case: here as in `request_headers`, a name not
         # received is one not among them.
@@ -147,7 +150,7 @@ class V2EventEncoder:
             parts += (b',"queryStringParameters":', _dumps(query))
         parts += (
             self._context,
-            _dumps(protocol(scope)),
+            _PROTOCOLS.get(scope.get("http_version", "1.1")) or _dumps(protocol(scope)),
             b',"sourceIp":',
             _dumps(address),
             b',"userAgent":',
@@ -155,11 +158,12 @@ class V2EventEncoder:
             b'},"requestId":',
             _dumps(request_id),
             self._route,
-            _dumps(clf_time(time_epoch_ms)),
+            _dumps(clf_second(time_epoch_ms // 1000)),
             b',"timeEpoch":%d}' % time_epoch_ms,
         )
-        text, encoded = encode_body(body, headers.get("content-type"))
-        if text is not None:
+        encoded = False
+        if body:
+            text, encoded = encode_body(body, headers.get("content-type"))
             parts += (b',"body":', _dumps(text))
         parts += (
             self._path_parameters,

@@ -101,6 +101,8 @@ CASES = {
     "text type, not UTF-8": (scope([(b"content-type", b"text/plain")], method="POST"), b"\xff"),
     "no type": (scope([], method="POST"), b"plain"),
     "HTTP/1.0, no client address": (scope([], http_version="1.0", client=None), b""),
+    "HTTP/2": (scope([], http_version="2"), b""),
+    "HTTP/3 (no protocol encoded ahead)": (scope([], http_version="3"), b""),
     "latin-1 header values": (scope([(b"x-name", b'caf\xe9 "quoted" \\')]), b""),
 }
 
