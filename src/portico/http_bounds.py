@@ -229,7 +229,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         scope["method"] = parser.get_method().decode("ascii")
         if http_version != "1.1":
             scope["http_version"] = http_version
-        if parser.should_upgrade() and self._should_upgrade():
+        upgrade = parser.should_upgrade()
+        if upgrade and self._should_upgrade():
             return
         parsed_url = httptools.parse_url(self.url)
         raw_path = parsed_url.path
@@ -265,7 +266,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         else:
             self.flow.pause_reading()
             self.pipeline.appendleft((cycle, app))
-        self.body_moved = self.loop.time()  # until the message is complete
+        if not upgrade:
+            self.body_moved = self.loop.time()  # until the message is complete
 
     def on_body(self, body: bytes) -> None:
         if not self._refused:

@@ -180,6 +180,8 @@ _SCOPED_REQUESTS = [
     b"GET http://portico/direct/absolute?q=1 HTTP/1.1\r\nhost: portico\r\n\r\n",
     get("/asgi/%7Euser", "Content-Type: text/plain", method="DELETE"),
     get("/direct/expect", "content-length: 1", "expect: 100-continue"),
+    # An upgrade to what the server does not speak: answered as HTTP/1.1.
+    get("/direct/h2c", "connection: Upgrade, HTTP2-Settings", "upgrade: h2c", "http2-settings: "),
 ]
 
 

@@ -150,10 +150,13 @@ class Runtime:
         self._in_flight[function_name] += 1
         self._in_flight_total += 1
 
-        def finished(result: InvocationResult | BaseException) -> None:
+        def release() -> None:
             self._in_flight[function_name] -= 1
             self._in_flight_total -= 1
             pool.give_back(env)
+
+        def finished(result: InvocationResult | BaseException) -> None:
+            release()
             then(result)
 
         try:
@@ -161,9 +164,7 @@ class Runtime:
                 self._request(config, payload, self._ids.request_id(), qualifier), finished
             )
         except BaseException:  # nothing was sent: the invocation never began
-            self._in_flight[function_name] -= 1
-            self._in_flight_total -= 1
-            pool.give_back(env)
+            release()
             raise
         return True
 
