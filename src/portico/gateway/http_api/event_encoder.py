@@ -124,8 +124,7 @@ class V2EventEncoder:
         path) with its whole `body`, as compact JSON; TypeError, as `orjson.dumps` raises,
         for what only the standard library encodes (none of what a server reads off the wire
         is such)."""
-        client = scope.get("client")
-        address = str(client[0]) if client else ""
+        address = source_ip(scope)
         raw: list[tuple[bytes, bytes]] = scope["headers"]
         # ASGI's header names are lower case: here as in `request_headers`, a name not
         # received is one not among them.
